@@ -1,0 +1,85 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings shared by every target of ours: Swift 6 language mode (complete concurrency checking is
+/// implied), plus the upcoming features the Hummingbird ecosystem builds with.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "taxi-dispatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "dispatch-server", targets: ["DispatchServer"]),
+        .library(name: "Geo", targets: ["Geo"]),
+        .library(name: "DispatchCore", targets: ["DispatchCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(
+            url: "https://github.com/apple/swift-configuration.git",
+            from: "1.4.0",
+            traits: ["CommandLineArguments"]
+        ),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Pure value types and the spatial index: no dependencies, no I/O.
+        .target(name: "Geo", path: "Sources/Geo", swiftSettings: swiftSettings),
+        // Dispatch domain logic. Not named `Dispatch`: that would hide the toolchain's libdispatch.
+        .target(
+            name: "DispatchCore",
+            dependencies: ["Geo", .product(name: "DequeModule", package: "swift-collections")],
+            path: "Sources/Dispatch",
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP service. Not named `Server`: HummingbirdCore exports a `Server` type.
+        .executableTarget(
+            name: "DispatchServer",
+            dependencies: [
+                "DispatchCore",
+                "Geo",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Server",
+            swiftSettings: swiftSettings
+        ),
+        // Fakes for tests (a manual clock), kept out of production code.
+        .target(
+            name: "DispatchTestSupport",
+            dependencies: ["DispatchCore"],
+            path: "Tests/DispatchTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "GeoTests", dependencies: ["Geo"], path: "Tests/GeoTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DispatchCoreTests",
+            dependencies: ["DispatchCore", "DispatchTestSupport"],
+            path: "Tests/DispatchCoreTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DispatchServerTests",
+            dependencies: [
+                "DispatchServer",
+                "DispatchTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/DispatchServerTests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
