@@ -1,0 +1,218 @@
+import DequeModule
+import Foundation
+import Geo
+
+/// Every driver the service has heard from, and the spatial index of those that can take a ride now.
+///
+/// A plain value with no locking and no clock: every method takes `now`, so tests script time. The
+/// owner (`Dispatcher`) serialises access.
+///
+/// Only *eligible* drivers, `available` and fresh, are in `index`, so a nearby query needs no
+/// filtering. Freshness is enforced exactly: `expireStale(now:)` runs before every query, and drivers
+/// are expired in the order of their last update from a FIFO queue, O(1) amortised per update (the TTL
+/// is the same for everyone, so the queue is sorted by construction).
+public struct DriverRegistry: Sendable {
+    /// How long a location stays fresh.
+    public let freshness: Duration
+    /// How far in the future a `recordedAt` may be before it is rejected as a broken device clock.
+    public static let maximumClockSkew: TimeInterval = 300
+
+    private(set) var drivers: [DriverID: Driver] = [:]
+    private(set) var index: SpatialIndex<DriverID>
+    /// (driver, updatedAt) per applied update, oldest first; entries superseded by a later update are
+    /// skipped when they reach the front.
+    private var expiryQueue: Deque<(id: DriverID, updatedAt: Date)> = []
+
+    /// Creates an empty registry.
+    /// - Parameters:
+    ///   - freshness: How long after its last update a driver stays in answers.
+    ///   - cellSize: The spatial index's cell size.
+    public init(freshness: Duration, cellSize: Meters = 100) {
+        self.freshness = freshness
+        self.index = SpatialIndex(cellSize: cellSize)
+    }
+
+    private var freshnessInterval: TimeInterval {
+        let (seconds, attoseconds) = freshness.components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+
+    /// Whether a driver's location is still fresh at `now`.
+    public func isFresh(_ driver: Driver, now: Date) -> Bool {
+        now.timeIntervalSince(driver.updatedAt) < freshnessInterval
+    }
+
+    // MARK: Commands
+
+    /// Applies a location report.
+    ///
+    /// A driver not seen before becomes `available`. A report whose time (`recordedAt`, else `now`) is
+    /// earlier than the driver's last applied one is ignored, so out-of-order GPS never moves a driver
+    /// backwards; it does not refresh the driver either.
+    /// - Parameters:
+    ///   - id: The driver.
+    ///   - location: The reported position.
+    ///   - recordedAt: When the device took the fix, if it said.
+    ///   - now: The service's current time.
+    /// - Returns: Whether the update was applied.
+    /// - Throws: `invalidRecordedAt` when `recordedAt` is more than `maximumClockSkew` ahead of `now`.
+    public mutating func updateLocation(
+        _ id: DriverID,
+        to location: Coordinate,
+        recordedAt: Date?,
+        now: Date
+    ) throws(DispatchError) -> LocationUpdateOutcome {
+        let positionTime = recordedAt ?? now
+        if positionTime.timeIntervalSince(now) > Self.maximumClockSkew {
+            throw DispatchError(
+                .invalidRecordedAt,
+                "recordedAt is more than \(Int(Self.maximumClockSkew)) s ahead of the server's clock"
+            )
+        }
+        let outcome: LocationUpdateOutcome
+        if var driver = drivers[id] {
+            guard positionTime >= driver.positionTime else { return .ignoredOutOfOrder }
+            driver.location = location
+            driver.updatedAt = now
+            driver.positionTime = positionTime
+            drivers[id] = driver
+            outcome = .applied(isNewDriver: false)
+        } else {
+            drivers[id] = Driver(
+                id: id,
+                status: .available,
+                location: location,
+                updatedAt: now,
+                positionTime: positionTime
+            )
+            outcome = .applied(isNewDriver: true)
+        }
+        expiryQueue.append((id, now))
+        if drivers[id]?.status == .available {
+            index.upsert(id, at: location)
+        }
+        return outcome
+    }
+
+    /// Sets a driver's status.
+    ///
+    /// Going `offline` takes the driver out of every answer at once. Going `available` puts it back if
+    /// its location is fresh; a stale driver returns with its next location report.
+    /// - Parameters:
+    ///   - id: The driver.
+    ///   - status: The new status.
+    ///   - now: The service's current time.
+    /// - Returns: The driver after the change.
+    /// - Throws: `driverNotFound` when the driver has never reported a location.
+    public mutating func setStatus(_ id: DriverID, to status: DriverStatus, now: Date) throws(DispatchError) -> Driver {
+        guard var driver = drivers[id] else {
+            throw DispatchError(.driverNotFound, "driver \(id) has never reported a location")
+        }
+        driver.status = status
+        drivers[id] = driver
+        switch status {
+        case .available where isFresh(driver, now: now):
+            index.upsert(id, at: driver.location)
+        case .available, .offline:
+            index.remove(id)
+        }
+        return driver
+    }
+
+    /// Drops drivers whose last update is older than `freshness` from the index.
+    /// - Parameter now: The service's current time.
+    /// - Returns: The drivers that went stale in this call.
+    /// - Complexity: O(1) amortised per location update since the last call.
+    @discardableResult
+    public mutating func expireStale(now: Date) -> [DriverID] {
+        var expired: [DriverID] = []
+        while let oldest = expiryQueue.first, now.timeIntervalSince(oldest.updatedAt) >= freshnessInterval {
+            expiryQueue.removeFirst()
+            // Superseded entries (the driver reported again since) are skipped.
+            guard let driver = drivers[oldest.id], driver.updatedAt == oldest.updatedAt else { continue }
+            if index.remove(oldest.id) != nil { expired.append(oldest.id) }
+        }
+        return expired
+    }
+
+    // MARK: Queries
+
+    /// A driver by ID.
+    public func driver(_ id: DriverID) -> Driver? {
+        drivers[id]
+    }
+
+    /// The available, fresh drivers nearest to a point.
+    ///
+    /// Mutating because it first expires stale drivers, so no answer ever includes one.
+    /// - Parameters:
+    ///   - center: Where to search from.
+    ///   - radius: Search radius, in (0, 50 km].
+    ///   - limit: At most this many drivers, in [1, 100].
+    ///   - now: The service's current time.
+    /// - Returns: Nearest first; equal distances by driver ID.
+    /// - Throws: `invalidQuery` for a radius or limit out of range.
+    public mutating func nearby(
+        _ center: Coordinate,
+        radius: Meters,
+        limit: Int,
+        now: Date
+    ) throws(DispatchError) -> [SpatialIndex<DriverID>.Neighbor] {
+        guard radius.value.isFinite, radius > .zero, radius <= Self.maximumNearbyRadius else {
+            throw DispatchError(
+                .invalidQuery,
+                "radiusMeters must be in (0, \(Int(Self.maximumNearbyRadius.value))], got \(radius.value)"
+            )
+        }
+        guard (1...Self.maximumNearbyLimit).contains(limit) else {
+            throw DispatchError(.invalidQuery, "limit must be in [1, \(Self.maximumNearbyLimit)], got \(limit)")
+        }
+        expireStale(now: now)
+        do {
+            return try index.nearest(to: center, limit: limit, within: radius)
+        } catch {
+            // Unreachable: radius and limit were validated above against tighter bounds.
+            throw DispatchError(.invalidQuery, error.message)
+        }
+    }
+
+    /// The largest radius a nearby query accepts.
+    public static let maximumNearbyRadius: Meters = .kilometers(50)
+    /// The largest limit a nearby query accepts.
+    public static let maximumNearbyLimit = 100
+
+    /// Driver counts by state. `stale` drivers are `available` but have not reported within `freshness`.
+    public mutating func counts(now: Date) -> DriverCounts {
+        expireStale(now: now)
+        var counts = DriverCounts()
+        for driver in drivers.values {
+            switch driver.status {
+            case .offline: counts.offline += 1
+            case .available: break
+            }
+        }
+        counts.available = index.count
+        counts.stale = drivers.count - counts.offline - counts.available
+        return counts
+    }
+
+    /// An estimate of the spatial index's heap memory, for the memory metric.
+    public var indexMemoryBytes: Int { index.estimatedMemoryBytes }
+}
+
+/// How many drivers are in each state.
+public struct DriverCounts: Hashable, Sendable {
+    /// Available and fresh: candidates for rides.
+    public var available = 0
+    /// Available but not heard from within the freshness window.
+    public var stale = 0
+    /// Signed off.
+    public var offline = 0
+
+    /// Creates counts.
+    public init(available: Int = 0, stale: Int = 0, offline: Int = 0) {
+        self.available = available
+        self.stale = stale
+        self.offline = offline
+    }
+}

@@ -1,0 +1,202 @@
+import DispatchCore
+import DispatchTestSupport
+import Foundation
+import Geo
+import Testing
+
+private let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+private let cityHall = try! Coordinate(latitude: 37.5665, longitude: 126.978)
+
+private func id(_ raw: String) -> DriverID { try! DriverID(raw) }
+
+private func nearbyIDs(_ registry: inout DriverRegistry, at time: Date, radius: Meters = 3_000) throws -> [String] {
+    try registry.nearby(cityHall, radius: radius, limit: 100, now: time).map(\.key.rawValue)
+}
+
+@Suite("DriverRegistry: locations, freshness, ordering and status")
+struct DriverRegistryTests {
+    @Test("a driver not seen before becomes available and is found nearby")
+    func newDriver() throws {
+        var registry = DriverRegistry(freshness: .seconds(30))
+        let outcome = try registry.updateLocation(
+            id("d1"),
+            to: cityHall.destination(bearing: .east, distance: 120),
+            recordedAt: nil,
+            now: t0
+        )
+        #expect(outcome == .applied(isNewDriver: true))
+        #expect(registry.driver(id("d1"))?.status == .available)
+        #expect(registry.driver(id("d1"))?.updatedAt == t0)
+        let found = try registry.nearby(cityHall, radius: 3_000, limit: 10, now: t0)
+        #expect(found.map(\.key) == [id("d1")])
+        #expect(abs(found[0].distance.value - 120) < 1e-6)
+    }
+
+    @Test("a driver drops out exactly when its last report is DRIVER_TTL old, and returns on its next report")
+    func freshness() throws {
+        var registry = DriverRegistry(freshness: .seconds(30))
+        _ = try registry.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0)
+        _ = try registry.updateLocation(id("d2"), to: cityHall, recordedAt: nil, now: t0 + 10)
+        #expect(try nearbyIDs(&registry, at: t0 + 29.999) == ["d1", "d2"])
+        #expect(try nearbyIDs(&registry, at: t0 + 30) == ["d2"])
+        #expect(registry.counts(now: t0 + 30) == DriverCounts(available: 1, stale: 1, offline: 0))
+        // Still known, with its last location; just not offered.
+        #expect(registry.driver(id("d1"))?.location == cityHall)
+        #expect(try nearbyIDs(&registry, at: t0 + 40) == [])
+        _ = try registry.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0 + 41)
+        #expect(try nearbyIDs(&registry, at: t0 + 41) == ["d1"])
+    }
+
+    @Test("a report refreshes the driver: the earlier report's expiry does not remove it")
+    func refreshedDriverStays() throws {
+        var registry = DriverRegistry(freshness: .seconds(30))
+        _ = try registry.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0)
+        _ = try registry.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0 + 20)
+        #expect(registry.expireStale(now: t0 + 35) == [])
+        #expect(try nearbyIDs(&registry, at: t0 + 49) == ["d1"])
+        #expect(registry.expireStale(now: t0 + 50) == [id("d1")])
+        #expect(registry.expireStale(now: t0 + 60) == [])
+    }
+
+    @Test("an update older than the last applied one is acknowledged but not applied")
+    func outOfOrder() throws {
+        var registry = DriverRegistry(freshness: .seconds(30))
+        let first = cityHall
+        let second = cityHall.destination(bearing: .north, distance: 200)
+        let stale = cityHall.destination(bearing: .south, distance: 500)
+        #expect(
+            try registry.updateLocation(id("d1"), to: first, recordedAt: t0 - 10, now: t0)
+                == .applied(isNewDriver: true)
+        )
+        #expect(
+            try registry.updateLocation(id("d1"), to: second, recordedAt: t0 - 5, now: t0 + 1)
+                == .applied(isNewDriver: false)
+        )
+        // Recorded before the last applied fix: ignored, and it does not refresh the driver.
+        #expect(try registry.updateLocation(id("d1"), to: stale, recordedAt: t0 - 7, now: t0 + 2) == .ignoredOutOfOrder)
+        #expect(registry.driver(id("d1"))?.location == second)
+        #expect(registry.driver(id("d1"))?.updatedAt == t0 + 1)
+        // The same time as the last applied fix is not older: applied.
+        #expect(
+            try registry.updateLocation(id("d1"), to: stale, recordedAt: t0 - 5, now: t0 + 3)
+                == .applied(isNewDriver: false)
+        )
+        #expect(try registry.nearby(cityHall, radius: 3_000, limit: 5, now: t0 + 3).first?.coordinate == stale)
+    }
+
+    @Test("a recordedAt far in the future is rejected and changes nothing")
+    func futureRecordedAt() throws {
+        var registry = DriverRegistry(freshness: .seconds(30))
+        _ = try registry.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0)
+        #expect {
+            try registry.updateLocation(
+                id("d1"),
+                to: cityHall.destination(bearing: .east, distance: 50),
+                recordedAt: t0 + 301,
+                now: t0
+            )
+        } throws: { error in
+            (error as? DispatchError)?.code == .invalidRecordedAt
+        }
+        #expect(registry.driver(id("d1"))?.location == cityHall)
+        // Within the allowed skew is fine.
+        #expect(
+            try registry.updateLocation(id("d1"), to: cityHall, recordedAt: t0 + 299, now: t0)
+                == .applied(isNewDriver: false)
+        )
+    }
+
+    @Test("offline drivers are in no answer; available brings a fresh driver back at once")
+    func offlineAndBack() throws {
+        var registry = DriverRegistry(freshness: .seconds(30))
+        _ = try registry.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0)
+        let offline = try registry.setStatus(id("d1"), to: .offline, now: t0 + 1)
+        #expect(offline.status == .offline)
+        #expect(try nearbyIDs(&registry, at: t0 + 1) == [])
+        // Reports while offline update the location but keep the driver out.
+        let moved = cityHall.destination(bearing: .west, distance: 300)
+        _ = try registry.updateLocation(id("d1"), to: moved, recordedAt: nil, now: t0 + 2)
+        #expect(try nearbyIDs(&registry, at: t0 + 2) == [])
+        #expect(registry.counts(now: t0 + 2) == DriverCounts(available: 0, stale: 0, offline: 1))
+        _ = try registry.setStatus(id("d1"), to: .available, now: t0 + 3)
+        let found = try registry.nearby(cityHall, radius: 3_000, limit: 10, now: t0 + 3)
+        #expect(found.map(\.key) == [id("d1")])
+        #expect(found.first?.coordinate == moved)
+    }
+
+    @Test("a stale driver set available stays out until it reports again")
+    func availableWhileStale() throws {
+        var registry = DriverRegistry(freshness: .seconds(30))
+        _ = try registry.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0)
+        _ = try registry.setStatus(id("d1"), to: .offline, now: t0 + 1)
+        _ = try registry.setStatus(id("d1"), to: .available, now: t0 + 31)
+        #expect(try nearbyIDs(&registry, at: t0 + 31) == [])
+        _ = try registry.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0 + 32)
+        #expect(try nearbyIDs(&registry, at: t0 + 32) == ["d1"])
+    }
+
+    @Test("setting the status of a driver never seen is driver_not_found")
+    func statusOfUnknownDriver() {
+        var registry = DriverRegistry(freshness: .seconds(30))
+        #expect {
+            try registry.setStatus(id("ghost"), to: .offline, now: t0)
+        } throws: { error in
+            (error as? DispatchError)?.code == .driverNotFound
+        }
+        #expect(registry.driver(id("ghost")) == nil)
+    }
+
+    @Test(
+        "nearby rejects radius and limit out of range",
+        arguments: [
+            (0.0, 10), (-5, 10), (50_001, 10), (Double.nan, 10), (Double.infinity, 10), (3_000, 0), (3_000, 101),
+        ]
+    )
+    func nearbyValidation(radius: Double, limit: Int) throws {
+        var registry = DriverRegistry(freshness: .seconds(30))
+        _ = try registry.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0)
+        #expect {
+            try registry.nearby(cityHall, radius: Meters(radius), limit: limit, now: t0)
+        } throws: { error in
+            (error as? DispatchError)?.code == .invalidQuery
+        }
+    }
+
+    @Test("nearby answers nearest first, ties by ID, limited, within the radius")
+    func nearbyOrdering() throws {
+        var registry = DriverRegistry(freshness: .seconds(30))
+        let spot = cityHall.destination(bearing: .north, distance: 100)
+        for raw in ["c", "a", "b"] { _ = try registry.updateLocation(id(raw), to: spot, recordedAt: nil, now: t0) }
+        _ = try registry.updateLocation(
+            id("near"),
+            to: cityHall.destination(bearing: .east, distance: 10),
+            recordedAt: nil,
+            now: t0
+        )
+        _ = try registry.updateLocation(
+            id("far"),
+            to: cityHall.destination(bearing: .east, distance: 3_500),
+            recordedAt: nil,
+            now: t0
+        )
+        #expect(
+            try registry.nearby(cityHall, radius: 3_000, limit: 3, now: t0).map(\.key.rawValue) == ["near", "a", "b"]
+        )
+        #expect(try nearbyIDs(&registry, at: t0, radius: 4_000) == ["near", "a", "b", "c", "far"])
+    }
+}
+
+@Suite("Dispatcher with an injected clock")
+struct DispatcherTests {
+    @Test("time comes from the clock: a driver expires when the clock passes its TTL")
+    func clockDrivesFreshness() throws {
+        let clock = ManualClock(start: t0)
+        let dispatcher = Dispatcher(configuration: .init(driverFreshness: .seconds(5)), clock: clock)
+        _ = try dispatcher.updateLocation(id("d1"), to: cityHall, recordedAt: nil)
+        #expect(try dispatcher.nearbyDrivers(around: cityHall, radius: 1_000, limit: 5).count == 1)
+        clock.advance(by: 5)
+        #expect(try dispatcher.nearbyDrivers(around: cityHall, radius: 1_000, limit: 5).isEmpty)
+        #expect(dispatcher.fleetSnapshot().counts == DriverCounts(available: 0, stale: 1, offline: 0))
+        #expect(dispatcher.driver(id("d1"))?.updatedAt == t0)
+    }
+}
