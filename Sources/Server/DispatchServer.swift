@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// `dispatch-server`: reads the configuration, bootstraps logging and metrics, and runs until SIGTERM
+/// or SIGINT, then drains in-flight requests and exits 0.
+@main
+enum DispatchServer {
+    static func main() async {
+        let arguments = CommandLine.arguments
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(ServerConfiguration.help)
+            return
+        }
+        let configuration: ServerConfiguration
+        do {
+            configuration = try ServerConfiguration(
+                arguments: arguments,
+                environment: ProcessInfo.processInfo.environment
+            )
+        } catch {
+            FileHandle.standardError.write(Data("dispatch-server: configuration error: \(error)\n".utf8))
+            exit(2)
+        }
+
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory.dispatchService(registry: registry))
+
+        let logger = Logger(label: "dispatch-server")
+        let readiness = Readiness()
+        let app = buildApplication(
+            configuration: configuration,
+            dependencies: ApplicationDependencies(metricsRegistry: registry, readiness: readiness, logger: logger)
+        )
+        // Services stop in reverse order: the shutdown delay fails readiness first, then the HTTP
+        // server drains its in-flight requests, then background work stops.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: app),
+                    .init(
+                        service: ShutdownDelayService(
+                            readiness: readiness,
+                            delay: configuration.shutdownDelay,
+                            logger: logger
+                        )
+                    ),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            logger.info(
+                "starting",
+                metadata: [
+                    "http.host": "\(configuration.host)", "http.port": "\(configuration.port)",
+                    "storage": "\(configuration.storage.rawValue)",
+                ]
+            )
+            try await group.run()
+            logger.info("stopped cleanly")
+        } catch {
+            logger.critical("stopped with an error", metadata: ["error": "\(String(reflecting: error))"])
+            exit(1)
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import CoreMetrics
+import DispatchCore
+import Foundation
+import Geo
+import Hummingbird
+
+/// The driver endpoints: location reports, status, lookup and nearby search. Thin: decode,
+/// validate, call the `Dispatcher`, encode.
+struct DriverController<Context: RequestContext> {
+    let dispatcher: Dispatcher
+    let metrics: ServiceMetrics
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.put(":driverId/location", use: updateLocation)
+        group.put(":driverId/status", use: setStatus)
+        // `nearby` is matched before `:driverId`: a constant path component wins in Hummingbird's trie.
+        group.get("nearby", use: nearby)
+        group.get(":driverId", use: driver)
+    }
+
+    /// `PUT /v1/drivers/{driverId}/location` → 204.
+    @Sendable func updateLocation(_ request: Request, context: Context) async throws -> HTTPResponse.Status {
+        let id = try driverID(context)
+        var request = request
+        let body = try await request.decodeJSON(as: LocationUpdateRequest.self)
+        let location = try LatLng(lat: body.lat, lng: body.lng).coordinate()
+        let recordedAt = try body.recordedAt.map { text in
+            guard let date = Timestamps.parse(text) else {
+                throw APIError(
+                    .badRequest,
+                    code: "invalid_recorded_at",
+                    "recordedAt must be an RFC 3339 time, got \"\(text.prefix(64))\""
+                )
+            }
+            return date
+        }
+        switch try dispatcher.updateLocation(id, to: location, recordedAt: recordedAt) {
+        case .applied: metrics.locationUpdatesApplied.increment()
+        case .ignoredOutOfOrder: metrics.locationUpdatesIgnored.increment()
+        }
+        return .noContent
+    }
+
+    /// `PUT /v1/drivers/{driverId}/status` → 200 with the driver.
+    @Sendable func setStatus(_ request: Request, context: Context) async throws -> DriverResponse {
+        let id = try driverID(context)
+        var request = request
+        let body = try await request.decodeJSON(as: StatusUpdateRequest.self)
+        guard let status = DriverStatus(rawValue: body.status) else {
+            throw DispatchError(
+                .invalidStatus,
+                "status must be one of \(DriverStatus.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(body.status.prefix(64))\""
+            )
+        }
+        return DriverResponse(try dispatcher.setStatus(id, to: status))
+    }
+
+    /// `GET /v1/drivers/{driverId}` → 200 or 404.
+    @Sendable func driver(_ request: Request, context: Context) async throws -> DriverResponse {
+        let id = try driverID(context)
+        guard let driver = dispatcher.driver(id) else {
+            throw DispatchError(.driverNotFound, "no driver with ID \(id)")
+        }
+        return DriverResponse(driver)
+    }
+
+    /// `GET /v1/drivers/nearby?lat=&lng=&radiusMeters=&limit=` → 200.
+    @Sendable func nearby(_ request: Request, context: Context) async throws -> NearbyDriversResponse {
+        let query = request.uri.queryParameters
+        func number<Value: LosslessStringConvertible>(_ name: String, as _: Value.Type, default: Value?) throws -> Value
+        {
+            guard let text = query[name[...]] else {
+                guard let value = `default` else {
+                    throw APIError(.badRequest, code: "missing_parameter", "query parameter '\(name)' is required")
+                }
+                return value
+            }
+            guard let value = Value(String(text)) else {
+                throw APIError(
+                    .badRequest,
+                    code: "invalid_query",
+                    "query parameter '\(name)' must be a number, got \"\(text.prefix(64))\""
+                )
+            }
+            return value
+        }
+        let center = try LatLng(
+            lat: number("lat", as: Double.self, default: nil),
+            lng: number("lng", as: Double.self, default: nil)
+        )
+        .coordinate()
+        let radius = try number("radiusMeters", as: Double.self, default: 3_000)
+        let limit = try number("limit", as: Int.self, default: 10)
+        let neighbors = try dispatcher.nearbyDrivers(around: center, radius: Meters(radius), limit: limit)
+        return NearbyDriversResponse(
+            drivers: neighbors.map {
+                .init(id: $0.key.rawValue, location: LatLng($0.coordinate), distanceMeters: $0.distance.value)
+            }
+        )
+    }
+
+    private func driverID(_ context: Context) throws -> DriverID {
+        try DriverID(context.parameters.get("driverId") ?? "")
+    }
+}

@@ -1,0 +1,136 @@
+import DispatchCore
+import Geo
+import Hummingbird
+import Logging
+import NIOCore
+
+/// An error answered to a client: an HTTP status and the body `{"error":{"code","message"}}`.
+///
+/// This is the one place where errors of every layer (the core's `DispatchError`, `GeoError`,
+/// Hummingbird's `HTTPError`, request decoding) are turned into HTTP answers; see `init(from:)`.
+struct APIError: Error, HTTPResponseError, Equatable {
+    let status: HTTPResponse.Status
+    /// A stable `snake_case` code clients can switch on.
+    let code: String
+    /// What was wrong, for people.
+    let message: String
+
+    init(_ status: HTTPResponse.Status, code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    struct Body: Encodable {
+        struct Detail: Encodable {
+            let code: String
+            let message: String
+        }
+
+        let error: Detail
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try context.responseEncoder.encode(
+            Body(error: .init(code: code, message: message)),
+            from: request,
+            context: context
+        )
+        response.status = status
+        return response
+    }
+}
+
+extension APIError {
+    /// Maps any error thrown while handling a request to what the client is told.
+    /// - Parameters:
+    ///   - error: The error.
+    ///   - request: The request, to name its method and path in a 404 or 405.
+    init(from error: any Error, request: Request) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as DispatchError:
+            self.init(Self.status(of: error.code), code: error.code.description, error.message)
+        case let error as GeoError:
+            switch error.code {
+            case .invalidLatitude, .invalidLongitude:
+                self.init(.badRequest, code: "invalid_coordinate", error.message)
+            default:
+                self.init(.badRequest, code: "invalid_query", error.message)
+            }
+        case is NIOTooManyBytesError:
+            self = .payloadTooLarge
+        case let error as any HTTPResponseError:
+            switch error.status {
+            case .notFound:
+                self.init(.notFound, code: "not_found", "no route for \(request.method) \(request.uri.path)")
+            case .methodNotAllowed:
+                self.init(
+                    .methodNotAllowed,
+                    code: "method_not_allowed",
+                    "\(request.method) is not allowed on \(request.uri.path)"
+                )
+            case .contentTooLarge:
+                self = .payloadTooLarge
+            default:
+                let code = error.status.reasonPhrase.lowercased().split(separator: " ").joined(separator: "_")
+                self.init(
+                    error.status,
+                    code: code.isEmpty ? "http_\(error.status.code)" : code,
+                    error.status.reasonPhrase
+                )
+            }
+        default:
+            self = .internalError
+        }
+    }
+
+    private static func status(of code: DispatchError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .driverNotFound: .notFound
+        default: .badRequest
+        }
+    }
+
+    /// The largest request body the service reads.
+    static let maximumBodyBytes = 16 * 1024
+
+    static let payloadTooLarge = APIError(
+        .contentTooLarge,
+        code: "payload_too_large",
+        "request body is larger than \(maximumBodyBytes / 1024) KiB"
+    )
+
+    static let internalError = APIError(
+        .internalServerError,
+        code: "internal_error",
+        "internal error; it has been logged"
+    )
+}
+
+/// Turns every error thrown below it into an `APIError` response, and logs server-side failures.
+///
+/// Sits inside the metrics middleware, so request metrics see the final status code.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let apiError = APIError(from: error, request: request)
+            if apiError.status.kind == .serverError {
+                context.logger.error(
+                    "request failed",
+                    metadata: ["http.path": "\(request.uri.path)", "error": "\(String(reflecting: error))"]
+                )
+            } else {
+                context.logger.debug("request rejected", metadata: ["error.code": "\(apiError.code)"])
+            }
+            return try apiError.response(from: request, context: context)
+        }
+    }
+}

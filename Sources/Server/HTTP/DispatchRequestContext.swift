@@ -1,0 +1,20 @@
+import Foundation
+import Hummingbird
+
+/// The request context of every route: Hummingbird's basic context with JSON written in a stable key
+/// order, so answers are easy to read, diff and document.
+struct DispatchRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+
+    var responseEncoder: JSONEncoder { Self.encoder }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}

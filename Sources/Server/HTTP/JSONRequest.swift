@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+extension Request {
+    /// Reads the body (at most `APIError.maximumBodyBytes`) and decodes it as JSON.
+    ///
+    /// The body is parsed as JSON whatever its `Content-Type` says, so `curl -d` works as is.
+    /// Errors name what is wrong: `invalid_json` for malformed JSON, `missing_field` and
+    /// `invalid_field` with the field's name, `payload_too_large` above the limit.
+    /// - Parameter type: The payload type.
+    /// - Returns: The decoded payload.
+    mutating func decodeJSON<Payload: Decodable>(as type: Payload.Type) async throws -> Payload {
+        let buffer = try await collectBody(upTo: APIError.maximumBodyBytes)
+        do {
+            return try JSONDecoder().decode(Payload.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIError(decoding: error)
+        }
+    }
+}
+
+extension APIError {
+    /// A client-facing description of a JSON decoding failure.
+    init(decoding error: DecodingError) {
+        func path(_ context: DecodingError.Context, appending key: (any CodingKey)? = nil) -> String {
+            let keys = context.codingPath + (key.map { [$0] } ?? [])
+            return keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            self.init(.badRequest, code: "missing_field", "field '\(path(context, appending: key))' is required")
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            guard !context.codingPath.isEmpty else {
+                self.init(.badRequest, code: "invalid_json", "request body must be a JSON object")
+                return
+            }
+            self.init(.badRequest, code: "invalid_field", "field '\(path(context))' must be \(Self.describe(type))")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                self.init(.badRequest, code: "invalid_json", "request body is not valid JSON")
+            } else {
+                self.init(
+                    .badRequest,
+                    code: "invalid_field",
+                    "field '\(path(context))' is invalid: \(context.debugDescription)"
+                )
+            }
+        @unknown default:
+            self.init(.badRequest, code: "invalid_json", "request body could not be decoded")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type, is Float.Type, is Int.Type: "a number"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        default: "of type \(type)"
+        }
+    }
+}

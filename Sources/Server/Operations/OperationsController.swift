@@ -1,0 +1,35 @@
+import DispatchCore
+import Hummingbird
+import Prometheus
+
+/// Probes and metrics for operators: `/healthz`, `/readyz`, `/metrics`.
+struct OperationsController<Context: RequestContext> {
+    let dispatcher: Dispatcher
+    let readiness: Readiness
+    let metrics: ServiceMetrics
+    let registry: PrometheusCollectorRegistry
+
+    struct Status: ResponseEncodable {
+        let status: String
+    }
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("healthz") { _, _ in Status(status: "ok") }
+        router.get("readyz") { _, _ in
+            guard readiness.isReady else {
+                throw APIError(.serviceUnavailable, code: "draining", "the service is shutting down")
+            }
+            return Status(status: "ready")
+        }
+        router.get("metrics") { _, _ in
+            metrics.recordFleet(of: dispatcher)
+            var buffer = ByteBuffer()
+            buffer.writeBytes(registry.emitToBuffer())
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: buffer)
+            )
+        }
+    }
+}

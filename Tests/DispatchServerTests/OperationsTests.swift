@@ -1,0 +1,59 @@
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import DispatchServer
+
+@Suite("Probes, metrics and unknown routes", .serialized)
+struct OperationsTests {
+    @Test("healthz and readyz answer 200; readyz is 503 once shutdown begins")
+    func probes() async throws {
+        let readiness = Readiness()
+        try await makeTestApplication(readiness: readiness).test(.router) { client in
+            #expect(try await client.send(.get, "/healthz").status == .ok)
+            #expect(try await client.send(.get, "/readyz").status == .ok)
+            readiness.markDraining()
+            let draining = try await client.send(.get, "/readyz")
+            #expect(draining.status == .serviceUnavailable)
+            #expect(draining.errorCode == "draining")
+            #expect(try await client.send(.get, "/healthz").status == .ok)
+        }
+    }
+
+    @Test("metrics are Prometheus text with request counts, durations and drivers by status")
+    func metrics() async throws {
+        try await makeTestApplication().test(.router) { client in
+            try await client.send(.put, "/v1/drivers/m1/location", json: #"{"lat": 37.5, "lng": 127.0}"#)
+            try await client.send(.put, "/v1/drivers/m2/location", json: #"{"lat": 37.5, "lng": 127.0}"#)
+            try await client.send(.put, "/v1/drivers/m2/status", json: #"{"status": "offline"}"#)
+            let response = try await client.send(.get, "/metrics")
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+            let text = response.text
+            #expect(text.contains(#"dispatch_drivers{status="available"} 1"#))
+            #expect(text.contains(#"dispatch_drivers{status="offline"} 1"#))
+            #expect(text.contains(#"dispatch_drivers{status="stale"} 0"#))
+            #expect(text.contains("# TYPE http_server_requests_total counter"))
+            #expect(
+                text.contains(
+                    #"http_server_requests_total{http_route="/v1/drivers/{driverId}/location",http_request_method="PUT",http_response_status_code="204"}"#
+                )
+            )
+            #expect(text.contains("# TYPE http_server_request_duration_seconds histogram"))
+            #expect(text.contains("dispatch_location_updates_total"))
+            #expect(text.contains("dispatch_index_memory_bytes"))
+        }
+    }
+
+    @Test("an unknown route is a JSON 404")
+    func unknownRoute() async throws {
+        try await makeTestApplication().test(.router) { client in
+            let response = try await client.send(.get, "/v2/nothing")
+            #expect(response.status == .notFound)
+            #expect(response.errorCode == "not_found")
+            let wrongMethod = try await client.send(.delete, "/v1/drivers/d1")
+            #expect(wrongMethod.status.code >= 400 && wrongMethod.status.code < 500)
+            #expect(wrongMethod.errorCode != nil)
+        }
+    }
+}
