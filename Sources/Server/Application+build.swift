@@ -28,8 +28,9 @@ func buildApplication(
     let metrics = ServiceMetrics()
 
     let router = Router(context: DispatchRequestContext.self)
+    let catalog = RouteCatalog()
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: ErrorMiddleware(catalog: catalog))
     router.add(middleware: LogRequestsMiddleware(.debug))
 
     OperationsController(
@@ -37,8 +38,8 @@ func buildApplication(
         readiness: dependencies.readiness,
         metrics: metrics,
         registry: dependencies.metricsRegistry
-    ).addRoutes(to: router)
-    DriverController(dispatcher: dispatcher, metrics: metrics).addRoutes(to: router.group("v1/drivers"))
+    ).addRoutes(to: router, catalog: catalog)
+    DriverController(dispatcher: dispatcher, metrics: metrics).addRoutes(to: router, catalog: catalog)
 
     return Application(
         router: router,

@@ -45,15 +45,19 @@ struct OperationsTests {
         }
     }
 
-    @Test("an unknown route is a JSON 404")
+    @Test("an unknown route is a JSON 404; a known path with another method is 405 with Allow")
     func unknownRoute() async throws {
         try await makeTestApplication().test(.router) { client in
             let response = try await client.send(.get, "/v2/nothing")
             #expect(response.status == .notFound)
             #expect(response.errorCode == "not_found")
             let wrongMethod = try await client.send(.delete, "/v1/drivers/d1")
-            #expect(wrongMethod.status.code >= 400 && wrongMethod.status.code < 500)
-            #expect(wrongMethod.errorCode != nil)
+            #expect(wrongMethod.status == .methodNotAllowed)
+            #expect(wrongMethod.errorCode == "method_not_allowed")
+            #expect(wrongMethod.headers[.allow] == "GET")
+            let postLocation = try await client.send(.post, "/v1/drivers/d1/location", json: "{}")
+            #expect(postLocation.status == .methodNotAllowed)
+            #expect(postLocation.headers[.allow] == "PUT")
         }
     }
 }

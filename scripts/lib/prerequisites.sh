@@ -27,3 +27,9 @@ require_swift() {
         exit 1
     }
 }
+
+# python3 with the venv module, for the PyPI tools the checks use (schemathesis).
+require_python_venv() {
+    command -v python3 >/dev/null 2>&1 || apt_install python3
+    python3 -c "import venv, ensurepip" >/dev/null 2>&1 || apt_install python3-venv
+}

@@ -10,12 +10,12 @@ struct DriverController<Context: RequestContext> {
     let dispatcher: Dispatcher
     let metrics: ServiceMetrics
 
-    func addRoutes(to group: RouterGroup<Context>) {
-        group.put(":driverId/location", use: updateLocation)
-        group.put(":driverId/status", use: setStatus)
+    func addRoutes(to router: Router<Context>, catalog: RouteCatalog) {
+        catalog.register(.put, "/v1/drivers/:driverId/location", on: router, use: updateLocation)
+        catalog.register(.put, "/v1/drivers/:driverId/status", on: router, use: setStatus)
         // `nearby` is matched before `:driverId`: a constant path component wins in Hummingbird's trie.
-        group.get("nearby", use: nearby)
-        group.get(":driverId", use: driver)
+        catalog.register(.get, "/v1/drivers/nearby", on: router, use: nearby)
+        catalog.register(.get, "/v1/drivers/:driverId", on: router, use: driver)
     }
 
     /// `PUT /v1/drivers/{driverId}/location` → 204.

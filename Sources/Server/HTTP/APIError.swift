@@ -113,6 +113,9 @@ extension APIError {
 ///
 /// Sits inside the metrics middleware, so request metrics see the final status code.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Consulted on a 404 to answer 405 for a known path with a method it does not serve.
+    let catalog: RouteCatalog
+
     func handle(
         _ request: Request,
         context: Context,
@@ -121,7 +124,21 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let apiError = APIError(from: error, request: request)
+            var apiError = APIError(from: error, request: request)
+            var headers = HTTPFields()
+            // The router's own 404 (no handler matched), not a handler's "no such driver".
+            if let routing = error as? HTTPError, routing.status == .notFound {
+                let methods = catalog.allowedMethods(for: request.uri.path)
+                let allowed = methods.map(\.rawValue).joined(separator: ", ")
+                if !methods.isEmpty, !methods.contains(request.method) {
+                    apiError = APIError(
+                        .methodNotAllowed,
+                        code: "method_not_allowed",
+                        "\(request.method) is not allowed on \(request.uri.path); allowed: \(allowed)"
+                    )
+                    headers[.allow] = allowed
+                }
+            }
             if apiError.status.kind == .serverError {
                 context.logger.error(
                     "request failed",
@@ -130,7 +147,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             } else {
                 context.logger.debug("request rejected", metadata: ["error.code": "\(apiError.code)"])
             }
-            return try apiError.response(from: request, context: context)
+            var response = try apiError.response(from: request, context: context)
+            response.headers.append(contentsOf: headers)
+            return response
         }
     }
 }

@@ -13,15 +13,15 @@ struct OperationsController<Context: RequestContext> {
         let status: String
     }
 
-    func addRoutes(to router: Router<Context>) {
-        router.get("healthz") { _, _ in Status(status: "ok") }
-        router.get("readyz") { _, _ in
+    func addRoutes(to router: Router<Context>, catalog: RouteCatalog) {
+        catalog.register(.get, "/healthz", on: router) { _, _ in Status(status: "ok") }
+        catalog.register(.get, "/readyz", on: router) { _, _ in
             guard readiness.isReady else {
                 throw APIError(.serviceUnavailable, code: "draining", "the service is shutting down")
             }
             return Status(status: "ready")
         }
-        router.get("metrics") { _, _ in
+        catalog.register(.get, "/metrics", on: router) { _, _ in
             metrics.recordFleet(of: dispatcher)
             var buffer = ByteBuffer()
             buffer.writeBytes(registry.emitToBuffer())
