@@ -3,11 +3,17 @@ extension SpatialIndex {
     /// after mutations.
     /// - Complexity: O(count + occupied cells).
     func invariantViolations() -> [String] {
-        var problems = storage.invariantViolations()
-        if keys.count != slots.count { problems.append("\(keys.count) keys but \(slots.count) slot entries") }
-        if keys.count != storage.count { problems.append("\(keys.count) keys but \(storage.count) stored points") }
-        for (slot, key) in keys.enumerated() where slots[key] != Int32(slot) {
-            problems.append("key \(key) is in slot \(slot) but maps to \(String(describing: slots[key]))")
+        var (problems, slots) = storage.invariantViolations()
+        if keys.count != places.count { problems.append("\(keys.count) keys but \(places.count) places") }
+        if slots.count != places.count { problems.append("\(slots.count) stored points for \(places.count) keys") }
+        for (key, place) in places {
+            guard let slot = slots[place] else {
+                problems.append("key \(key)'s place \(place) holds no point")
+                continue
+            }
+            if !keys.indices.contains(Int(slot)) || keys[Int(slot)] != key {
+                problems.append("key \(key)'s point records slot \(slot), which holds another key")
+            }
         }
         return problems
     }
@@ -20,8 +26,8 @@ extension SpatialIndex {
     public var estimatedMemoryBytes: Int {
         storage.estimatedMemoryBytes + MemoryLayout<Key>.stride * keys.capacity
             + Self.hashTableBytes(
-                capacity: slots.capacity,
-                entryStride: MemoryLayout<Key>.stride + MemoryLayout<Int32>.stride
+                capacity: places.capacity,
+                entryStride: MemoryLayout<Key>.stride + MemoryLayout<SpatialStorage.Place>.stride
             )
     }
 
@@ -44,8 +50,7 @@ extension SpatialStorage {
                     ? arrayHeader + bucket.members.capacity * MemoryLayout<Member>.stride : 0)
         }
         return memberBytes
-            + MemoryLayout<Place>.stride * places.capacity + MemoryLayout<Int32>.stride * freeBuckets.capacity
-            + MemoryLayout<Bucket>.stride * buckets.capacity
+            + MemoryLayout<Bucket>.stride * buckets.capacity + MemoryLayout<Int32>.stride * freeBuckets.capacity
             + MemoryLayout<Int32>.stride * (blockCells.capacity + blockOccupancy.capacity + freeBlocks.capacity)
             + SpatialIndex<Int>.hashTableBytes(
                 capacity: blockTable.capacity,

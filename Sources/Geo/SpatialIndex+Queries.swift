@@ -39,7 +39,7 @@ extension SpatialIndex {
     func neighbor(_ hit: SpatialStorage.Hit) -> Neighbor {
         Neighbor(
             key: keys[Int(hit.slot)],
-            coordinate: storage.coordinate(slot: hit.slot),
+            coordinate: hit.coordinate,
             distance: Meters(hit.distance)
         )
     }

@@ -6,11 +6,12 @@
 /// The workload is a fleet of drivers: every driver moves a few metres to a few hundred metres every
 /// few seconds (many small writes), and dispatch asks for the k nearest within a few kilometres (small
 /// reads that want only a handful of answers). The structure is a uniform grid of ~`cellSize` cells,
-/// stored sparsely in a hash table of 16 × 16-cell blocks:
+/// stored sparsely in a hash table of 16 × 16-cell blocks (300 m cells by default):
 ///
-/// - **Move: O(1).** A move rewrites the point in place when it stays in its cell, and otherwise is one
-///   swap-remove from the old cell and one append to the new one. No rebalancing, no allocation in the
-///   steady state.
+/// - **Move: O(1).** A move rewrites the point in place when it stays in its cell; otherwise it leaves a
+///   hole in the old cell and fills a hole (or appends) in the new one, so no other point is touched.
+///   No rebalancing, no allocation in the steady state. The key table maps each key straight to its
+///   point's place, so a move costs about two or three cache misses at a million drivers.
 /// - **k-nearest: O(points in the few cells around the answer).** The search starts with a circle sized
 ///   from the local density and doubles it until it holds k points, so its cost follows k and the local
 ///   density, not the query radius. Within a cell, a `Float` unit-vector chord test skips far points
@@ -22,8 +23,8 @@
 ///   strength, variable-sized objects and polygons, is not needed for points.
 /// - A **geohash sorted set** (Redis GEO) makes a move an O(log n) skip-list update, and `GEOSEARCH`
 ///   scans every member of the 9 geohash boxes that cover the whole radius and sorts them, so a
-///   10-nearest query costs density × radius² whatever k is (166 µs at 100k drivers within 1 km,
-///   measured in `docs/BENCHMARKS.md`'s reference run).
+///   10-nearest query costs density × radius² whatever k is (see the Redis reference figures in
+///   `docs/BENCHMARKS.md`).
 ///
 /// A plain latitude/longitude grid would degenerate at the poles, and a naive box query would miss
 /// points across the antimeridian; rows here are grouped into blocks whose column count follows the
@@ -53,14 +54,17 @@ public struct SpatialIndex<Key: Hashable & Comparable & Sendable>: Sendable {
     /// The largest radius a query accepts, 100 km; dispatch searches at most tens of kilometres.
     public static var maximumRadius: Meters { .kilometers(100) }
 
-    @usableFromInline var slots: [Key: Int32] = [:]
+    /// Where each key's point is stored.
+    @usableFromInline var places: [Key: SpatialStorage.Place] = [:]
+    /// The keys, densely; a stored point records its key's index here (its slot) for query answers.
     @usableFromInline var keys: [Key] = []
     @usableFromInline var storage: SpatialStorage
 
     /// Creates an empty index.
-    /// - Parameter cellSize: The grid's cell edge, clamped to [10 m, 10 km]. The default of 100 m keeps
-    ///   about 10 points per cell at 1 million drivers over Seoul; smaller cells suit denser fleets.
-    public init(cellSize: Meters = 100) {
+    /// - Parameter cellSize: The grid's cell edge, clamped to [10 m, 10 km]. The default of 300 m was
+    ///   chosen by measurement (docs/BENCHMARKS.md): smaller cells make a 100 m move change cell more
+    ///   often (a slower path), larger ones make queries in dense hotspots scan more points.
+    public init(cellSize: Meters = 300) {
         storage = SpatialStorage(cellSize: min(10_000, max(10, cellSize.value)))
     }
 
@@ -76,7 +80,7 @@ public struct SpatialIndex<Key: Hashable & Comparable & Sendable>: Sendable {
     /// - Complexity: O(1).
     @inlinable
     public func contains(_ key: Key) -> Bool {
-        slots[key] != nil
+        places[key] != nil
     }
 
     /// The point stored for a key.
@@ -84,7 +88,7 @@ public struct SpatialIndex<Key: Hashable & Comparable & Sendable>: Sendable {
     /// - Complexity: O(1).
     @inlinable
     public func position(of key: Key) -> Coordinate? {
-        slots[key].map { storage.coordinate(slot: $0) }
+        places[key].map { storage.coordinate(at: $0) }
     }
 
     /// Inserts a point, or moves it if the key is already present.
@@ -96,12 +100,12 @@ public struct SpatialIndex<Key: Hashable & Comparable & Sendable>: Sendable {
     @inlinable
     @discardableResult
     public mutating func upsert(_ key: Key, at coordinate: Coordinate) -> Bool {
-        if let slot = slots[key] {
-            storage.move(slot: slot, to: coordinate)
+        if let place = places[key] {
+            let moved = storage.move(from: place, to: coordinate)
+            if moved != place { places[key] = moved }
             return false
         }
-        let slot = storage.append(coordinate)
-        slots[key] = slot
+        places[key] = storage.insert(coordinate, slot: Int32(keys.count))
         keys.append(key)
         return true
     }
@@ -113,20 +117,22 @@ public struct SpatialIndex<Key: Hashable & Comparable & Sendable>: Sendable {
     @inlinable
     @discardableResult
     public mutating func remove(_ key: Key) -> Coordinate? {
-        guard let slot = slots.removeValue(forKey: key) else { return nil }
-        let coordinate = storage.coordinate(slot: slot)
-        if let moved = storage.remove(slot: slot) {
-            let movedKey = keys[Int(moved)]
-            keys[Int(slot)] = movedKey
-            slots[movedKey] = slot
+        guard let place = places.removeValue(forKey: key) else { return nil }
+        let coordinate = storage.coordinate(at: place)
+        let slot = storage.slot(at: place)
+        storage.remove(at: place)
+        // Keep `keys` dense: the last key takes the freed slot, and its point records that.
+        let lastKey = keys.removeLast()
+        if Int(slot) < keys.count, let lastPlace = places[lastKey] {
+            keys[Int(slot)] = lastKey
+            storage.setSlot(slot, at: lastPlace)
         }
-        keys.removeLast()
         return coordinate
     }
 
     /// Removes every point.
     public mutating func removeAll() {
-        slots = [:]
+        places = [:]
         keys = []
         storage.removeAll()
     }

@@ -1,37 +1,62 @@
 extension SpatialStorage {
     /// Every broken internal invariant, described; empty when the storage is consistent.
     ///
-    /// Checks that each slot's member is where the slot says and in the cell its coordinate belongs to,
-    /// that every live bucket is non-empty and referenced by exactly one block cell, that free lists hold
-    /// only unreferenced entries, and that block occupancy counts are right.
-    /// - Complexity: O(count + buckets + blocks × 256). For tests.
-    func invariantViolations() -> [String] {
+    /// Checks that every point is in the cell its coordinate belongs to with a matching unit vector, that
+    /// each bucket's live count and hole list account for all of its members, that every live bucket is
+    /// referenced by exactly one block cell and every free one by none, and that block occupancy counts
+    /// are right.
+    /// - Returns: The problems found, and the slots of the live points (for `SpatialIndex`'s checks).
+    /// - Complexity: O(members + buckets + blocks × 256). For tests.
+    func invariantViolations() -> (problems: [String], slots: [Place: Int32]) {
         var problems: [String] = []
-        var membersSeen = 0
-        for slot in places.indices {
-            let bucket = Int(places[slot].bucket)
-            let position = Int(places[slot].position)
-            guard buckets.indices.contains(bucket), buckets[bucket].members.indices.contains(position) else {
-                problems.append("slot \(slot) points at bucket \(bucket) position \(position), out of range")
+        var slots: [Place: Int32] = [:]
+        let free = Set(freeBuckets)
+        for (index, bucket) in buckets.enumerated() {
+            if free.contains(Int32(index)) {
+                if !bucket.members.isEmpty || bucket.live != 0 { problems.append("free bucket \(index) is not empty") }
                 continue
             }
-            let member = buckets[bucket].members[position]
-            if member.slot != Int32(slot) { problems.append("slot \(slot)'s member says slot \(member.slot)") }
-            let cell = grid.cell(latitude: member.latitude, longitude: member.longitude)
-            if cell != buckets[bucket].cell {
-                problems.append(
-                    "slot \(slot) at \(member.latitude),\(member.longitude) is in bucket of \(buckets[bucket].cell), belongs in \(cell)"
+            var holes = Set<Int32>()
+            var hole = bucket.firstHole
+            while hole >= 0 {
+                guard bucket.members.indices.contains(Int(hole)), bucket.members[Int(hole)].isHole,
+                    holes.insert(hole).inserted
+                else {
+                    problems.append("bucket \(index)'s hole list is broken at \(hole)")
+                    break
+                }
+                hole = bucket.members[Int(hole)].nextHole
+            }
+            var live: Int32 = 0
+            for (position, member) in bucket.members.enumerated() {
+                if member.isHole {
+                    if !holes.contains(Int32(position)) {
+                        problems.append("bucket \(index) position \(position) is a hole outside the hole list")
+                    }
+                    if !member.x.isNaN {
+                        problems.append("bucket \(index) position \(position) is a hole with a vector")
+                    }
+                    continue
+                }
+                live += 1
+                slots[Place(bucket: Int32(index), position: Int32(position))] = member.slot
+                let cell = grid.cell(latitude: member.latitude, longitude: member.longitude)
+                if cell != bucket.cell {
+                    problems.append(
+                        "point at \(member.latitude),\(member.longitude) is in bucket of \(bucket.cell), belongs in \(cell)"
+                    )
+                }
+                let expected = Self.member(
+                    Coordinate(uncheckedLatitude: member.latitude, longitude: member.longitude),
+                    slot: member.slot
                 )
+                if expected.x != member.x || expected.y != member.y || expected.z != member.z {
+                    problems.append("bucket \(index) position \(position): unit vector does not match the coordinate")
+                }
             }
-            let expected = Self.member(
-                Coordinate(uncheckedLatitude: member.latitude, longitude: member.longitude),
-                slot: member.slot
-            )
-            if expected.x != member.x || expected.y != member.y || expected.z != member.z {
-                problems.append("slot \(slot)'s unit vector does not match its coordinate")
-            }
+            if live != bucket.live { problems.append("bucket \(index) counts \(bucket.live) points, holds \(live)") }
+            if live == 0 { problems.append("live bucket \(index) has no points") }
         }
-        let free = Set(freeBuckets)
         var referenced = [Int32: Int]()
         for (key, block) in blockTable {
             var occupied: Int32 = 0
@@ -53,23 +78,15 @@ extension SpatialStorage {
             if occupied == 0 { problems.append("block \(block) is in the table but empty") }
         }
         for bucket in buckets.indices {
-            let isFree = free.contains(Int32(bucket))
             let references = referenced[Int32(bucket)] ?? 0
-            if isFree {
-                if references != 0 { problems.append("free bucket \(bucket) is still referenced") }
-                if !buckets[bucket].members.isEmpty { problems.append("free bucket \(bucket) has members") }
-            } else {
-                if references != 1 { problems.append("bucket \(bucket) is referenced \(references) times") }
-                if buckets[bucket].members.isEmpty { problems.append("live bucket \(bucket) is empty") }
-                membersSeen += buckets[bucket].members.count
+            let expected = free.contains(Int32(bucket)) ? 0 : 1
+            if references != expected {
+                problems.append("bucket \(bucket) is referenced \(references) times, expected \(expected)")
             }
-        }
-        if membersSeen != places.count {
-            problems.append("\(membersSeen) members in buckets for \(places.count) slots")
         }
         if Set(blockTable.values).count + freeBlocks.count != blockOccupancy.count {
             problems.append("blocks in use plus free blocks do not add up to \(blockOccupancy.count)")
         }
-        return problems
+        return (problems, slots)
     }
 }

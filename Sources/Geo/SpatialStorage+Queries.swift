@@ -12,6 +12,43 @@ extension SpatialStorage {
     struct Hit: Sendable {
         @usableFromInline let distance: Double
         @usableFromInline let slot: Int32
+        @usableFromInline let coordinate: Coordinate
+
+        init(_ member: Member, distance: Double) {
+            self.distance = distance
+            self.slot = member.slot
+            self.coordinate = Coordinate(uncheckedLatitude: member.latitude, longitude: member.longitude)
+        }
+    }
+
+    /// A query's centre, prepared once: its unit vector for the pre-filter and its cos(latitude).
+    struct Origin {
+        let center: Coordinate
+        let vector: Member
+        let cosLatitude: Double
+
+        init(_ center: Coordinate) {
+            self.center = center
+            vector = SpatialStorage.member(center, slot: -1)
+            cosLatitude = SphericalMath.cosLatitude(center.latitude)
+        }
+
+        /// The exact distance to a member, or nil when the `Float` chord pre-filter already shows it is
+        /// farther than the chord bound (holes, with NaN vectors, always fail).
+        @inline(__always)
+        func distance(to member: Member, chordSquared: Float) -> Double? {
+            let dx = member.x - vector.x
+            let dy = member.y - vector.y
+            let dz = member.z - vector.z
+            guard dx * dx + dy * dy + dz * dz <= chordSquared else { return nil }
+            return SphericalMath.haversineDistance(
+                latitude1: center.latitude,
+                longitude1: center.longitude,
+                cosLatitude1: cosLatitude,
+                latitude2: member.latitude,
+                longitude2: member.longitude
+            )
+        }
     }
 
     /// The `limit` points nearest to `center` within `radius`, ascending by distance, ties broken by
@@ -29,8 +66,7 @@ extension SpatialStorage {
         radius: Double,
         slotPrecedes: (Int32, Int32) -> Bool
     ) -> [Hit] {
-        let query = Self.member(center, slot: -1)
-        let cosLatitude = SphericalMath.cosLatitude(center.latitude)
+        let origin = Origin(center)
         var best: [Hit] = []
         best.reserveCapacity(min(limit, 256) + 1)
         var searchRadius = initialSearchRadius(around: center, limit: limit, maximum: radius)
@@ -39,19 +75,9 @@ extension SpatialStorage {
             var threshold = searchRadius
             var chordSquared = Self.prefilterChordSquared(threshold)
             forEachMember(in: SphericalCap(center: center, radius: searchRadius)) { member in
-                let dx = member.x - query.x
-                let dy = member.y - query.y
-                let dz = member.z - query.z
-                guard dx * dx + dy * dy + dz * dz <= chordSquared else { return }
-                let distance = SphericalMath.haversineDistance(
-                    latitude1: center.latitude,
-                    longitude1: center.longitude,
-                    cosLatitude1: cosLatitude,
-                    latitude2: member.latitude,
-                    longitude2: member.longitude
-                )
-                guard distance <= threshold else { return }
-                let hit = Hit(distance: distance, slot: member.slot)
+                guard let distance = origin.distance(to: member, chordSquared: chordSquared), distance <= threshold
+                else { return }
+                let hit = Hit(member, distance: distance)
                 var index = best.count
                 while index > 0, Self.precedes(hit, best[index - 1], slotPrecedes) { index -= 1 }
                 guard index < limit else { return }
@@ -71,23 +97,13 @@ extension SpatialStorage {
     /// - Complexity: O(c) where c is the number of points in the cells the circle touches.
     @usableFromInline
     func all(within radius: Double, of center: Coordinate) -> [Hit] {
-        let query = Self.member(center, slot: -1)
-        let cosLatitude = SphericalMath.cosLatitude(center.latitude)
+        let origin = Origin(center)
         let chordSquared = Self.prefilterChordSquared(radius)
         var hits: [Hit] = []
         forEachMember(in: SphericalCap(center: center, radius: radius)) { member in
-            let dx = member.x - query.x
-            let dy = member.y - query.y
-            let dz = member.z - query.z
-            guard dx * dx + dy * dy + dz * dz <= chordSquared else { return }
-            let distance = SphericalMath.haversineDistance(
-                latitude1: center.latitude,
-                longitude1: center.longitude,
-                cosLatitude1: cosLatitude,
-                latitude2: member.latitude,
-                longitude2: member.longitude
-            )
-            if distance <= radius { hits.append(Hit(distance: distance, slot: member.slot)) }
+            if let distance = origin.distance(to: member, chordSquared: chordSquared), distance <= radius {
+                hits.append(Hit(member, distance: distance))
+            }
         }
         return hits
     }
@@ -123,10 +139,11 @@ extension SpatialStorage {
         let bucket = blockCells[
             Int(block) * CellGrid.cellsPerBlock + CellGrid.offsetInBlock(row: cell.row, column: cell.column)
         ]
-        return bucket < 0 ? 0 : buckets[Int(bucket)].members.count
+        return bucket < 0 ? 0 : Int(buckets[Int(bucket)].live)
     }
 
-    /// Calls `body` for every member of every cell that intersects the cap's bounding box.
+    /// Calls `body` for every member of every cell that intersects the cap's bounding box, holes
+    /// included: a hole's NaN vector fails every distance test, so callers need no extra branch.
     @inline(__always)
     func forEachMember(in cap: SphericalCap, _ body: (Member) -> Void) {
         let side = CellGrid.blockSide

@@ -6,44 +6,65 @@ import Musl
 import Darwin
 #endif
 
-/// The non-generic engine behind `SpatialIndex`: points stored by *slot* (a dense integer), grouped
-/// into grid cells.
+/// The non-generic engine behind `SpatialIndex`: points grouped into grid cells, each point addressed
+/// by its `Place` (bucket and position), which never changes while the point stays in its cell.
 ///
 /// Keeping this part free of the key type lets it be compiled and optimised once in this module;
-/// `SpatialIndex` only maps keys to slots.
+/// `SpatialIndex` maps keys to places.
 ///
-/// Layout:
-/// - `buckets[b].members` holds the points of one non-empty cell, each with its exact coordinate and a
-///   `Float` unit vector for a cheap distance pre-filter. A scan reads one contiguous array per cell.
-/// - `places[s]` says where slot `s` lives (bucket and position, side by side so a move costs one
-///   cache miss for it), so a move or removal touches its member directly (O(1), no search).
+/// Layout, designed so that a move touches as few cache lines as possible:
+/// - `buckets[b].members` holds the points of one non-empty cell, each with its exact coordinate, a
+///   `Float` unit vector for a cheap distance pre-filter, and its *slot* (the index of its key in
+///   `SpatialIndex.keys`). A scan reads one contiguous array per cell.
+/// - A point leaving a cell leaves a *hole* (a member whose vector is NaN, so every distance test
+///   fails, linked into the bucket's hole list), which the next arrival reuses. Nothing else moves, so
+///   no other point's place has to be updated: a move within a cell writes one member, a move across
+///   cells writes one hole and fills one slot.
 /// - `blockTable` maps a block of 16 × 16 cells to its index; `blockCells` holds each block's 256
 ///   bucket indices (-1 for an empty cell). Empty buckets and blocks are recycled through free lists,
 ///   so memory follows the live points, not every place a point has ever been.
 @usableFromInline
 struct SpatialStorage: Sendable {
+    /// Where a point is: `buckets[bucket].members[position]`.
+    @usableFromInline
+    struct Place: Hashable, Sendable {
+        @usableFromInline var bucket: Int32
+        @usableFromInline var position: Int32
+
+        init(bucket: Int32, position: Int32) {
+            self.bucket = bucket
+            self.position = position
+        }
+    }
+
     struct Member: Sendable {
         var latitude: Double
         var longitude: Double
         var x: Float
         var y: Float
         var z: Float
+        /// The key's slot when >= 0. In a hole, `-2 - next`, where `next` is the next hole (-1: none).
         var slot: Int32
-    }
 
-    /// Where a slot's member is: `buckets[bucket].members[position]`.
-    struct Place: Sendable {
-        var bucket: Int32
-        var position: Int32
+        var isHole: Bool { slot < 0 }
+
+        static func hole(next: Int32) -> Member {
+            Member(latitude: .nan, longitude: .nan, x: .nan, y: .nan, z: .nan, slot: -2 - next)
+        }
+
+        var nextHole: Int32 { -2 - slot }
     }
 
     struct Bucket: Sendable {
         var cell: Cell
-        var members: [Member]
+        var members: [Member] = []
+        /// Members that are points, not holes.
+        var live: Int32 = 0
+        /// The first hole, or -1.
+        var firstHole: Int32 = -1
     }
 
     let grid: CellGrid
-    private(set) var places: [Place] = []
     private(set) var buckets: [Bucket] = []
     private(set) var freeBuckets: [Int32] = []
     private(set) var blockTable: [UInt64: Int32] = [:]
@@ -56,52 +77,36 @@ struct SpatialStorage: Sendable {
         grid = CellGrid(cellSize: cellSize)
     }
 
-    /// The number of points stored.
-    @usableFromInline
-    var count: Int { places.count }
-
     // MARK: Mutation
 
-    /// Stores a new point in the next slot.
-    /// - Returns: The slot, equal to the previous `count`.
+    /// Stores a new point.
+    /// - Returns: Where it was stored.
     @usableFromInline
-    mutating func append(_ coordinate: Coordinate) -> Int32 {
-        let slot = Int32(places.count)
-        let member = Self.member(coordinate, slot: slot)
-        let bucket = bucketIndex(creating: grid.cell(latitude: coordinate.latitude, longitude: coordinate.longitude))
-        places.append(Place(bucket: bucket, position: Int32(buckets[Int(bucket)].members.count)))
-        buckets[Int(bucket)].members.append(member)
-        return slot
-    }
-
-    /// Moves the point in a slot. Stays in place when the cell does not change.
-    @usableFromInline
-    mutating func move(slot: Int32, to coordinate: Coordinate) {
-        let member = Self.member(coordinate, slot: slot)
+    mutating func insert(_ coordinate: Coordinate, slot: Int32) -> Place {
         let cell = grid.cell(latitude: coordinate.latitude, longitude: coordinate.longitude)
-        let place = places[Int(slot)]
-        if buckets[Int(place.bucket)].cell == cell {
-            buckets[Int(place.bucket)].members[Int(place.position)] = member
-            return
-        }
-        detach(slot: slot)
-        let bucket = bucketIndex(creating: cell)
-        places[Int(slot)] = Place(bucket: bucket, position: Int32(buckets[Int(bucket)].members.count))
-        buckets[Int(bucket)].members.append(member)
+        return store(Self.member(coordinate, slot: slot), in: bucketIndex(creating: cell))
     }
 
-    /// Removes the point in a slot; the last slot moves into its place.
-    /// - Returns: The slot that was moved into `slot`, or nil when `slot` was the last one.
+    /// Moves a point. It keeps its place when it stays in its cell.
+    /// - Returns: The point's new place.
     @usableFromInline
-    mutating func remove(slot: Int32) -> Int32? {
-        detach(slot: slot)
-        let last = Int32(places.count - 1)
-        defer { places.removeLast() }
-        guard slot != last else { return nil }
-        let place = places[Int(last)]
-        places[Int(slot)] = place
-        buckets[Int(place.bucket)].members[Int(place.position)].slot = slot
-        return last
+    mutating func move(from place: Place, to coordinate: Coordinate) -> Place {
+        let cell = grid.cell(latitude: coordinate.latitude, longitude: coordinate.longitude)
+        let bucket = Int(place.bucket)
+        let slot = buckets[bucket].members[Int(place.position)].slot
+        let member = Self.member(coordinate, slot: slot)
+        if buckets[bucket].cell == cell {
+            buckets[bucket].members[Int(place.position)] = member
+            return place
+        }
+        vacate(place)
+        return store(member, in: bucketIndex(creating: cell))
+    }
+
+    /// Removes the point at a place.
+    @usableFromInline
+    mutating func remove(at place: Place) {
+        vacate(place)
     }
 
     /// Removes every point, keeping the grid geometry.
@@ -110,27 +115,46 @@ struct SpatialStorage: Sendable {
         self = SpatialStorage(cellSize: grid.cellSize)
     }
 
-    /// The coordinate stored in a slot.
+    /// Changes the slot recorded for the point at a place (its key moved in `SpatialIndex.keys`).
     @usableFromInline
-    func coordinate(slot: Int32) -> Coordinate {
-        let place = places[Int(slot)]
+    mutating func setSlot(_ slot: Int32, at place: Place) {
+        buckets[Int(place.bucket)].members[Int(place.position)].slot = slot
+    }
+
+    /// The slot of the point at a place.
+    @usableFromInline
+    func slot(at place: Place) -> Int32 {
+        buckets[Int(place.bucket)].members[Int(place.position)].slot
+    }
+
+    /// The coordinate of the point at a place.
+    @usableFromInline
+    func coordinate(at place: Place) -> Coordinate {
         let member = buckets[Int(place.bucket)].members[Int(place.position)]
         return Coordinate(uncheckedLatitude: member.latitude, longitude: member.longitude)
     }
 
-    /// Takes a slot's member out of its bucket (swap-remove), recycling the bucket when it empties.
-    /// The slot's own bookkeeping is left for the caller to overwrite.
-    private mutating func detach(slot: Int32) {
-        let bucket = Int(places[Int(slot)].bucket)
-        let position = Int(places[Int(slot)].position)
-        let lastPosition = buckets[bucket].members.count - 1
-        if position != lastPosition {
-            let moved = buckets[bucket].members[lastPosition]
-            buckets[bucket].members[position] = moved
-            places[Int(moved.slot)].position = Int32(position)
+    /// Puts a member into a bucket, in its first hole or at the end.
+    private mutating func store(_ member: Member, in bucket: Int32) -> Place {
+        let index = Int(bucket)
+        buckets[index].live += 1
+        let hole = buckets[index].firstHole
+        if hole >= 0 {
+            buckets[index].firstHole = buckets[index].members[Int(hole)].nextHole
+            buckets[index].members[Int(hole)] = member
+            return Place(bucket: bucket, position: hole)
         }
-        buckets[bucket].members.removeLast()
-        if buckets[bucket].members.isEmpty {
+        buckets[index].members.append(member)
+        return Place(bucket: bucket, position: Int32(buckets[index].members.count - 1))
+    }
+
+    /// Turns a point into a hole, recycling the bucket when it has no points left.
+    private mutating func vacate(_ place: Place) {
+        let bucket = Int(place.bucket)
+        buckets[bucket].members[Int(place.position)] = .hole(next: buckets[bucket].firstHole)
+        buckets[bucket].firstHole = place.position
+        buckets[bucket].live -= 1
+        if buckets[bucket].live == 0 {
             releaseBucket(bucket)
         }
     }
@@ -154,7 +178,7 @@ struct SpatialStorage: Sendable {
             buckets[Int(bucket)].cell = cell
         } else {
             bucket = Int32(buckets.count)
-            buckets.append(Bucket(cell: cell, members: []))
+            buckets.append(Bucket(cell: cell))
         }
         blockCells[offset] = bucket
         blockOccupancy[block] += 1
@@ -169,6 +193,9 @@ struct SpatialStorage: Sendable {
     }
 
     private mutating func releaseBucket(_ bucket: Int) {
+        // Keep the array's capacity: a cell that empties is likely to fill again.
+        buckets[bucket].members.removeAll(keepingCapacity: true)
+        buckets[bucket].firstHole = -1
         let cell = buckets[bucket].cell
         let key = CellGrid.blockKey(row: cell.row, column: cell.column)
         guard let block = blockTable[key].map(Int.init) else {

@@ -182,4 +182,21 @@ struct SpatialIndexTests {
         #expect(index.storage.buckets.count == bucketsWhenFull)
         #expect(index.storage.blockOccupancy.count == blocksWhenFull)
     }
+
+    @Test("a point leaving a cell leaves a hole that the next arrival fills; queries never see holes")
+    func holesAreReused() throws {
+        var index = SpatialIndex<String>()
+        let home = point(37.5, 127.0)
+        let away = home.destination(bearing: .east, distance: 5_000)
+        for key in ["a", "b", "c"] { index.upsert(key, at: home) }
+        let bucket = try #require(index.places["a"]).bucket
+        for _ in 0..<100 {
+            index.upsert("b", at: away)
+            #expect(try index.nearest(to: home, limit: 10, within: 100).map(\.key) == ["a", "c"])
+            index.upsert("b", at: home)
+        }
+        #expect(index.storage.buckets[Int(bucket)].members.count == 3)
+        #expect(try index.nearest(to: home, limit: 10, within: 100).map(\.key) == ["a", "b", "c"])
+        #expect(index.invariantViolations() == [])
+    }
 }
