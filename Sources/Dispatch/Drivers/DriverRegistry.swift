@@ -27,7 +27,7 @@ public struct DriverRegistry: Sendable {
     /// - Parameters:
     ///   - freshness: How long after its last update a driver stays in answers.
     ///   - cellSize: The spatial index's cell size.
-    public init(freshness: Duration, cellSize: Meters = 100) {
+    public init(freshness: Duration, cellSize: Meters = 300) {
         self.freshness = freshness
         self.index = SpatialIndex(cellSize: cellSize)
     }
