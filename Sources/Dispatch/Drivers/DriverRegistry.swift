@@ -26,10 +26,10 @@ public struct DriverRegistry: Sendable {
     /// Creates an empty registry.
     /// - Parameters:
     ///   - freshness: How long after its last update a driver stays in answers.
-    ///   - cellSize: The spatial index's cell size.
-    public init(freshness: Duration, cellSize: Meters = 300) {
+    ///   - cellSize: The spatial index's cell size; nil for the index's measured default.
+    public init(freshness: Duration, cellSize: Meters? = nil) {
         self.freshness = freshness
-        self.index = SpatialIndex(cellSize: cellSize)
+        self.index = cellSize.map { SpatialIndex(cellSize: $0) } ?? SpatialIndex()
     }
 
     private var freshnessInterval: TimeInterval {
