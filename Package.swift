@@ -9,6 +9,13 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// Tests use the same language mode; they skip MemberImportVisibility, which would make every test file
+/// import each module whose members its assertions touch.
+let testSwiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
 let package = Package(
     name: "taxi-dispatch",
     platforms: [.macOS(.v15)],
@@ -36,7 +43,11 @@ let package = Package(
         // Dispatch domain logic. Not named `Dispatch`: that would hide the toolchain's libdispatch.
         .target(
             name: "DispatchCore",
-            dependencies: ["Geo", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: [
+                "Geo",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
             path: "Sources/Dispatch",
             swiftSettings: swiftSettings
         ),
@@ -62,14 +73,19 @@ let package = Package(
             name: "DispatchTestSupport",
             dependencies: ["DispatchCore"],
             path: "Tests/DispatchTestSupport",
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
-        .testTarget(name: "GeoTests", dependencies: ["Geo"], path: "Tests/GeoTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GeoTests",
+            dependencies: ["Geo", "DispatchTestSupport"],
+            path: "Tests/GeoTests",
+            swiftSettings: testSwiftSettings
+        ),
         .testTarget(
             name: "DispatchCoreTests",
             dependencies: ["DispatchCore", "DispatchTestSupport"],
             path: "Tests/DispatchCoreTests",
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "DispatchServerTests",
@@ -79,7 +95,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/DispatchServerTests",
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
     ]
 )

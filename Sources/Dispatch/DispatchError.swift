@@ -6,11 +6,21 @@ public struct DispatchError: Error, Hashable, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidDriverID = "invalid_driver_id"
+            case invalidRiderID = "invalid_rider_id"
+            case invalidRideID = "invalid_ride_id"
             case invalidCoordinate = "invalid_coordinate"
             case invalidRecordedAt = "invalid_recorded_at"
             case invalidStatus = "invalid_status"
             case invalidQuery = "invalid_query"
             case driverNotFound = "driver_not_found"
+            case rideNotFound = "ride_not_found"
+            case driverBusy = "driver_busy"
+            case riderHasActiveRide = "rider_has_active_ride"
+            case idempotencyKeyReused = "idempotency_key_reused"
+            case notYourRide = "not_your_ride"
+            case transitionNotAllowed = "transition_not_allowed"
+            case offerNotHeld = "offer_not_held"
+            case rideNotHeld = "ride_not_held"
         }
 
         private let base: Base
@@ -21,6 +31,10 @@ public struct DispatchError: Error, Hashable, Sendable {
 
         /// A driver ID that is not 1–64 characters of `[A-Za-z0-9_-]`.
         public static let invalidDriverID = Code(.invalidDriverID)
+        /// A rider ID that is not 1–64 characters of `[A-Za-z0-9_-]`.
+        public static let invalidRiderID = Code(.invalidRiderID)
+        /// A ride ID that is not 1–64 characters of `[A-Za-z0-9_-]`.
+        public static let invalidRideID = Code(.invalidRideID)
         /// A latitude or longitude out of range or not finite.
         public static let invalidCoordinate = Code(.invalidCoordinate)
         /// A `recordedAt` time too far in the future to trust.
@@ -31,6 +45,22 @@ public struct DispatchError: Error, Hashable, Sendable {
         public static let invalidQuery = Code(.invalidQuery)
         /// No driver with that ID has ever reported.
         public static let driverNotFound = Code(.driverNotFound)
+        /// No ride with that ID is known.
+        public static let rideNotFound = Code(.rideNotFound)
+        /// The driver holds an offer or a ride, so it cannot change its status now.
+        public static let driverBusy = Code(.driverBusy)
+        /// The rider already has a ride that has not finished.
+        public static let riderHasActiveRide = Code(.riderHasActiveRide)
+        /// An `Idempotency-Key` already used for a different request.
+        public static let idempotencyKeyReused = Code(.idempotencyKeyReused)
+        /// The ride belongs to another rider, or is assigned to another driver.
+        public static let notYourRide = Code(.notYourRide)
+        /// The ride's current state does not allow the command.
+        public static let transitionNotAllowed = Code(.transitionNotAllowed)
+        /// The driver does not hold the offer (it was never made to them, or it expired).
+        public static let offerNotHeld = Code(.offerNotHeld)
+        /// The driver is not the one assigned to the ride.
+        public static let rideNotHeld = Code(.rideNotHeld)
 
         /// The code in `snake_case`, for example `driver_not_found`.
         public var description: String { base.rawValue }

@@ -2,32 +2,57 @@ import Foundation
 import Geo
 import Synchronization
 
-/// The single owner of mutable dispatch state. Every operation takes the lock, computes, and returns;
-/// no I/O happens under the lock, and the lock is never held across an `await`.
+/// The single owner of mutable dispatch state. Every operation takes the lock, reads the clock,
+/// applies the command to `DispatchState`, hands the resulting events to the sink in order, and
+/// returns. No I/O happens under the lock, and the lock is never held across an `await`.
 public final class Dispatcher: Sendable {
-    /// Settings of the dispatch core.
-    public struct Configuration: Sendable {
-        /// How long a driver's location stays fresh (`DRIVER_TTL_SECONDS`).
-        public var driverFreshness: Duration
-
-        /// Creates a configuration.
-        /// - Parameter driverFreshness: How long a location stays fresh; 30 s by default.
-        public init(driverFreshness: Duration = .seconds(30)) {
-            self.driverFreshness = driverFreshness
-        }
-    }
-
-    private let state: Mutex<DriverRegistry>
+    private let state: Mutex<DispatchState>
     private let clock: any DispatchClock
+    private let rideIDs: any RideIDGenerator
+    private let events: any DispatchEventSink
 
-    /// Creates a dispatcher with no drivers.
+    /// The settings.
+    public let configuration: DispatchConfiguration
+
+    /// Creates a dispatcher with no drivers and no rides.
     /// - Parameters:
     ///   - configuration: Dispatch settings.
     ///   - clock: Where time comes from; tests pass a manual clock.
-    public init(configuration: Configuration, clock: any DispatchClock = SystemClock()) {
-        self.state = Mutex(DriverRegistry(freshness: configuration.driverFreshness))
+    ///   - rideIDs: Where ride IDs come from; tests pass a sequence.
+    ///   - events: Where domain events go.
+    public init(
+        configuration: DispatchConfiguration,
+        clock: any DispatchClock = SystemClock(),
+        rideIDs: any RideIDGenerator = UUIDRideIDGenerator(),
+        events: any DispatchEventSink = DiscardingEventSink()
+    ) {
+        self.configuration = configuration
+        self.state = Mutex(DispatchState(configuration: configuration))
         self.clock = clock
+        self.rideIDs = rideIDs
+        self.events = events
     }
+
+    /// Runs a command under the lock and publishes its events before releasing it, so every ride's
+    /// events reach the sink in sequence order.
+    private func command<Result>(
+        _ body: (inout DispatchState, Date) throws(DispatchError) -> Result
+    ) throws(DispatchError) -> Result {
+        let now = clock.now()
+        return try state.withLock { state throws(DispatchError) in
+            defer {
+                let produced = state.drainEvents()
+                if !produced.isEmpty { events.publish(produced) }
+            }
+            return try body(&state, now)
+        }
+    }
+
+    private func read<Result>(_ body: (borrowing DispatchState) -> Result) -> Result {
+        state.withLock { body($0) }
+    }
+
+    // MARK: Drivers
 
     /// Applies a driver's location report. See `DriverRegistry.updateLocation(_:to:recordedAt:now:)`.
     public func updateLocation(
@@ -35,23 +60,19 @@ public final class Dispatcher: Sendable {
         to location: Coordinate,
         recordedAt: Date?
     ) throws(DispatchError) -> LocationUpdateOutcome {
-        let now = clock.now()
-        return try state.withLock { registry throws(DispatchError) in
-            try registry.updateLocation(id, to: location, recordedAt: recordedAt, now: now)
+        try command { state, now throws(DispatchError) in
+            try state.drivers.updateLocation(id, to: location, recordedAt: recordedAt, now: now)
         }
     }
 
     /// Sets a driver's status. See `DriverRegistry.setStatus(_:to:now:)`.
     public func setStatus(_ id: DriverID, to status: DriverStatus) throws(DispatchError) -> Driver {
-        let now = clock.now()
-        return try state.withLock { registry throws(DispatchError) in
-            try registry.setStatus(id, to: status, now: now)
-        }
+        try command { state, now throws(DispatchError) in try state.drivers.setStatus(id, to: status, now: now) }
     }
 
     /// A driver by ID, or nil.
     public func driver(_ id: DriverID) -> Driver? {
-        state.withLock { $0.driver(id) }
+        read { $0.drivers.driver(id) }
     }
 
     /// Available, fresh drivers nearest to a point. See `DriverRegistry.nearby(_:radius:limit:now:)`.
@@ -60,25 +81,104 @@ public final class Dispatcher: Sendable {
         radius: Meters,
         limit: Int
     ) throws(DispatchError) -> [SpatialIndex<DriverID>.Neighbor] {
-        let now = clock.now()
-        return try state.withLock { registry throws(DispatchError) in
-            try registry.nearby(center, radius: radius, limit: limit, now: now)
+        try command { state, now throws(DispatchError) in
+            try state.drivers.nearby(center, radius: radius, limit: limit, now: now)
         }
+    }
+
+    /// The open offer a driver holds, if any.
+    public func offer(heldBy driver: DriverID) -> Offer? {
+        read { $0.offer(heldBy: driver) }
+    }
+
+    // MARK: Rides
+
+    /// A rider asks for a ride. See `DispatchState.requestRide(_:idempotencyKey:id:now:)`.
+    public func requestRide(
+        _ request: RideRequest,
+        idempotencyKey: String?
+    ) throws(DispatchError) -> (ride: Ride, created: Bool) {
+        let id = rideIDs.next()
+        return try command { state, now throws(DispatchError) in
+            try state.requestRide(request, idempotencyKey: idempotencyKey, id: id, now: now)
+        }
+    }
+
+    /// A ride by ID, or nil.
+    public func ride(_ id: RideID) -> Ride? {
+        read { $0.ride(id) }
+    }
+
+    /// The rider cancels. See `DispatchState.cancelByRider(_:rider:now:)`.
+    public func cancel(_ id: RideID, byRider rider: RiderID) throws(DispatchError) -> Ride {
+        try command { state, now throws(DispatchError) in try state.cancelByRider(id, rider: rider, now: now) }
+    }
+
+    /// The assigned driver gives the ride up. See `DispatchState.cancelByDriver(_:driver:now:)`.
+    public func cancel(_ id: RideID, byDriver driver: DriverID) throws(DispatchError) -> Ride {
+        try command { state, now throws(DispatchError) in try state.cancelByDriver(id, driver: driver, now: now) }
+    }
+
+    /// A driver acts on a ride: accept, decline, arrive, start or complete.
+    public func perform(_ action: DriverAction, on id: RideID, by driver: DriverID) throws(DispatchError) -> Ride {
+        try command { state, now throws(DispatchError) in
+            switch action {
+            case .accept: try state.accept(id, by: driver, now: now)
+            case .decline: try state.decline(id, by: driver, now: now)
+            case .arrive: try state.arrive(id, by: driver, now: now)
+            case .start: try state.start(id, by: driver, now: now)
+            case .complete: try state.complete(id, by: driver, now: now)
+            }
+        }
+    }
+
+    // MARK: Time
+
+    /// Fires every timer that is due (offer expiries, widening, retries, batches, search timeouts) and
+    /// expires stale drivers.
+    /// - Returns: When the next timer is due, if any.
+    @discardableResult
+    public func tick() -> (nextDeadline: Date?, expiredDrivers: [DriverID]) {
+        // `command` only throws what its body throws, and this body throws nothing.
+        (try? command { state, now in
+            state.tick(now: now)
+            return (state.nextDeadline, state.drivers.expireStale(now: now))
+        }) ?? (nil, [])
     }
 
     /// Expires stale drivers; called periodically so counts and memory follow the live fleet.
     /// - Returns: The drivers that went stale.
     @discardableResult
     public func expireStaleDrivers() -> [DriverID] {
-        let now = clock.now()
-        return state.withLock { $0.expireStale(now: now) }
+        (try? command { state, now in state.drivers.expireStale(now: now) }) ?? []
     }
 
-    /// Driver counts by state and the index's memory estimate, for metrics.
-    public func fleetSnapshot() -> (counts: DriverCounts, indexMemoryBytes: Int) {
-        let now = clock.now()
-        return state.withLock { registry in
-            (registry.counts(now: now), registry.indexMemoryBytes)
-        }
+    /// Counts for metrics: drivers by state, rides searching, and the index's memory estimate.
+    public func snapshot() -> DispatchSnapshot {
+        (try? command { state, now in
+            DispatchSnapshot(
+                drivers: state.drivers.counts(now: now),
+                ridesSearching: state.searchingCount,
+                ridesInMemory: state.rides.count,
+                indexMemoryBytes: state.drivers.indexMemoryBytes
+            )
+        }) ?? DispatchSnapshot(drivers: DriverCounts(), ridesSearching: 0, ridesInMemory: 0, indexMemoryBytes: 0)
     }
+}
+
+/// What a driver can do to a ride it was offered or holds.
+public enum DriverAction: String, Hashable, Sendable, CaseIterable {
+    case accept, decline, arrive, start, complete
+}
+
+/// Counts for metrics.
+public struct DispatchSnapshot: Hashable, Sendable {
+    /// Drivers by state.
+    public let drivers: DriverCounts
+    /// Rides searching for a driver with no open offer.
+    public let ridesSearching: Int
+    /// Rides held in memory (unfinished, and finished within the retention period).
+    public let ridesInMemory: Int
+    /// The spatial index's estimated heap memory.
+    public let indexMemoryBytes: Int
 }

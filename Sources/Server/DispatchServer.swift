@@ -1,3 +1,4 @@
+import DispatchCore
 import Foundation
 import Logging
 import Metrics
@@ -37,12 +38,12 @@ enum DispatchServer {
 
         let logger = Logger(label: "dispatch-server")
         let readiness = Readiness()
-        let app = buildApplication(
+        let (app, parts) = buildApplication(
             configuration: configuration,
             dependencies: ApplicationDependencies(metricsRegistry: registry, readiness: readiness, logger: logger)
         )
-        // Services stop in reverse order: the shutdown delay fails readiness first, then the HTTP
-        // server drains its in-flight requests, then background work stops.
+        // Services stop in reverse order: the shutdown delay fails readiness first and ends the event
+        // streams, then the HTTP server drains its in-flight requests, then background work stops.
         let group = ServiceGroup(
             configuration: .init(
                 services: [
@@ -50,6 +51,7 @@ enum DispatchServer {
                     .init(
                         service: ShutdownDelayService(
                             readiness: readiness,
+                            hub: parts.hub,
                             delay: configuration.shutdownDelay,
                             logger: logger
                         )
@@ -65,6 +67,7 @@ enum DispatchServer {
                 metadata: [
                     "http.host": "\(configuration.host)", "http.port": "\(configuration.port)",
                     "storage": "\(configuration.storage.rawValue)",
+                    "matching": "\(configuration.dispatch.matching.rawValue)",
                 ]
             )
             try await group.run()

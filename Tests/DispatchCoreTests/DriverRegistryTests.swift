@@ -5,7 +5,6 @@ import Geo
 import Testing
 
 private let t0 = Date(timeIntervalSince1970: 1_800_000_000)
-private let cityHall = try! Coordinate(latitude: 37.5665, longitude: 126.978)
 
 private func id(_ raw: String) -> DriverID { try! DriverID(raw) }
 
@@ -191,12 +190,14 @@ struct DispatcherTests {
     @Test("time comes from the clock: a driver expires when the clock passes its TTL")
     func clockDrivesFreshness() throws {
         let clock = ManualClock(start: t0)
-        let dispatcher = Dispatcher(configuration: .init(driverFreshness: .seconds(5)), clock: clock)
+        var configuration = DispatchConfiguration()
+        configuration.driverFreshness = .seconds(5)
+        let dispatcher = Dispatcher(configuration: configuration, clock: clock)
         _ = try dispatcher.updateLocation(id("d1"), to: cityHall, recordedAt: nil)
         #expect(try dispatcher.nearbyDrivers(around: cityHall, radius: 1_000, limit: 5).count == 1)
         clock.advance(by: 5)
         #expect(try dispatcher.nearbyDrivers(around: cityHall, radius: 1_000, limit: 5).isEmpty)
-        #expect(dispatcher.fleetSnapshot().counts == DriverCounts(available: 0, stale: 1, offline: 0))
+        #expect(dispatcher.snapshot().drivers == DriverCounts(available: 0, stale: 1, offline: 0))
         #expect(dispatcher.driver(id("d1"))?.updatedAt == t0)
     }
 }

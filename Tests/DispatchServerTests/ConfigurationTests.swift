@@ -1,3 +1,4 @@
+import DispatchCore
 import Logging
 import Testing
 
@@ -11,7 +12,7 @@ struct ConfigurationTests {
         #expect(configuration == ServerConfiguration())
         #expect(configuration.host == "127.0.0.1")
         #expect(configuration.port == 8080)
-        #expect(configuration.driverTTL == .seconds(30))
+        #expect(configuration.dispatch.driverFreshness == .seconds(30))
         #expect(configuration.storage == .memory)
     }
 
@@ -27,7 +28,7 @@ struct ConfigurationTests {
         #expect(configuration.host == "0.0.0.0")
         #expect(configuration.port == 9001)
         #expect(configuration.logLevel == .debug)
-        #expect(configuration.driverTTL == .seconds(12))
+        #expect(configuration.dispatch.driverFreshness == .seconds(12))
         #expect(configuration.shutdownDelay == .seconds(5))
     }
 
@@ -46,6 +47,47 @@ struct ConfigurationTests {
         ]
     )
     func badValues(environment: [String: String], mentions: String) {
+        #expect {
+            try ServerConfiguration(arguments: ["dispatch-server"], environment: environment)
+        } throws: { error in
+            (error as? ConfigurationError)?.message.contains(mentions) == true
+        }
+    }
+
+    @Test("dispatch settings are read from their variables")
+    func dispatchSettings() throws {
+        let configuration = try ServerConfiguration(
+            arguments: ["dispatch-server", "--matching", "batch"],
+            environment: [
+                "BATCH_WINDOW_MS": "250", "OFFER_TIMEOUT_SECONDS": "20", "SEARCH_RADIUS_METERS": "2000",
+                "MAX_SEARCH_RADIUS_METERS": "8000", "SEARCH_RADIUS_STEP_METERS": "500",
+                "SEARCH_WIDEN_INTERVAL_SECONDS": "5", "SEARCH_TIMEOUT_SECONDS": "90", "CITY_SPEED_KMH": "30",
+            ]
+        )
+        let dispatch = configuration.dispatch
+        #expect(dispatch.matching == .batch)
+        #expect(dispatch.batchWindow == .milliseconds(250))
+        #expect(dispatch.offerTimeout == .seconds(20))
+        #expect(dispatch.searchRadius == 2_000)
+        #expect(dispatch.maxSearchRadius == 8_000)
+        #expect(dispatch.searchRadiusStep == 500)
+        #expect(dispatch.searchWidenInterval == .seconds(5))
+        #expect(dispatch.searchTimeout == .seconds(90))
+        #expect(dispatch.citySpeedKilometersPerHour == 30)
+    }
+
+    @Test(
+        "bad dispatch settings are a clear error",
+        arguments: [
+            (["MATCHING": "random"], "MATCHING"),
+            (["BATCH_WINDOW_MS": "0"], "BATCH_WINDOW_MS"),
+            (["OFFER_TIMEOUT_SECONDS": "-1"], "OFFER_TIMEOUT_SECONDS"),
+            (["SEARCH_RADIUS_METERS": "5000", "MAX_SEARCH_RADIUS_METERS": "4000"], "at least SEARCH_RADIUS_METERS"),
+            (["MAX_SEARCH_RADIUS_METERS": "200000"], "MAX_SEARCH_RADIUS_METERS"),
+            (["CITY_SPEED_KMH": "fast"], "CITY_SPEED_KMH"),
+        ]
+    )
+    func badDispatchSettings(environment: [String: String], mentions: String) {
         #expect {
             try ServerConfiguration(arguments: ["dispatch-server"], environment: environment)
         } throws: { error in

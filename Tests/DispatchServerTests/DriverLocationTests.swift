@@ -1,3 +1,4 @@
+import DispatchCore
 import DispatchTestSupport
 import Foundation
 import Hummingbird
@@ -116,7 +117,7 @@ struct DriverLocationTests {
     func freshness() async throws {
         let clock = ManualClock(start: testEpoch)
         var configuration = ServerConfiguration()
-        configuration.driverTTL = .seconds(10)
+        configuration.dispatch.driverFreshness = .seconds(10)
         try await makeTestApplication(configuration: configuration, clock: clock).test(.router) { client in
             try await client.send(.put, "/v1/drivers/d1/location", json: #"{"lat": 37.5665, "lng": 126.978}"#)
             let nearby = "/v1/drivers/nearby?lat=37.5665&lng=126.978"

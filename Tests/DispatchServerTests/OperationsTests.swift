@@ -42,6 +42,30 @@ struct OperationsTests {
             #expect(text.contains("# TYPE http_server_request_duration_seconds histogram"))
             #expect(text.contains("dispatch_location_updates_total"))
             #expect(text.contains("dispatch_index_memory_bytes"))
+            #expect(text.contains("dispatch_rides_searching 0"))
+        }
+    }
+
+    @Test("dispatch metrics follow the rides: match latency, pickup distance, offers and rides by outcome")
+    func dispatchMetrics() async throws {
+        try await makeTestApplication().test(.router) { client in
+            try await client.placeDriver("metrics-d1", metersNorth: 400)
+            let body = rideBody.replacingOccurrences(of: "rider-1", with: "metrics-rider")
+            try await client.send(.post, "/v1/rides", json: body)
+            for action in ["accept", "arrive", "start"] {
+                try await client.send(.post, "/v1/rides/ride-1/\(action)", json: #"{"driverId": "metrics-d1"}"#)
+            }
+            let during = try await client.send(.get, "/metrics").text
+            #expect(during.contains(#"dispatch_drivers{status="on_trip"} 1"#))
+            try await client.send(.post, "/v1/rides/ride-1/complete", json: #"{"driverId": "metrics-d1"}"#)
+            let text = try await client.send(.get, "/metrics").text
+            #expect(text.contains("# TYPE dispatch_match_latency_seconds histogram"))
+            #expect(text.contains("dispatch_match_latency_seconds_count"))
+            #expect(text.contains("# TYPE dispatch_pickup_distance_meters histogram"))
+            #expect(text.contains(#"dispatch_pickup_distance_meters_bucket{le="500.0"}"#))
+            #expect(text.contains(#"dispatch_offers_total{outcome="accepted"}"#))
+            #expect(text.contains(#"dispatch_rides_total{final_state="completed"}"#))
+            #expect(text.contains(#"dispatch_drivers{status="available"} 1"#))
         }
     }
 

@@ -1,3 +1,4 @@
+import DispatchCore
 import DispatchTestSupport
 import Foundation
 import Hummingbird
@@ -21,15 +22,30 @@ enum TestMetrics {
 /// The start of every test's manual clock: 2027-01-15T08:00:00Z.
 let testEpoch = Date(timeIntervalSince1970: 1_800_000_000)
 
-/// Builds the application as `dispatch-server` does, with a manual clock and the shared metrics registry.
+/// Builds the application as `dispatch-server` does, with a manual clock, sequential ride IDs
+/// (`ride-1`, …) and the shared metrics registry.
 func makeTestApplication(
     configuration: ServerConfiguration = ServerConfiguration(),
     clock: ManualClock = ManualClock(start: testEpoch),
     readiness: Readiness = Readiness()
 ) -> some ApplicationProtocol {
+    makeTestService(configuration: configuration, clock: clock, readiness: readiness).application
+}
+
+/// Like `makeTestApplication`, also returning the dispatcher and the event hub.
+func makeTestService(
+    configuration: ServerConfiguration = ServerConfiguration(),
+    clock: ManualClock = ManualClock(start: testEpoch),
+    readiness: Readiness = Readiness()
+) -> (application: some ApplicationProtocol, parts: ServiceParts) {
     buildApplication(
         configuration: configuration,
-        dependencies: ApplicationDependencies(clock: clock, metricsRegistry: TestMetrics.registry, readiness: readiness)
+        dependencies: ApplicationDependencies(
+            clock: clock,
+            rideIDs: SequentialRideIDs(),
+            metricsRegistry: TestMetrics.registry,
+            readiness: readiness
+        )
     )
 }
 

@@ -1,3 +1,4 @@
+import DispatchTestSupport
 import Testing
 
 @testable import Geo

@@ -2,18 +2,38 @@ import Foundation
 import Geo
 
 /// What a driver is doing, as far as dispatch is concerned.
+///
+/// Drivers set `available` and `offline` themselves; dispatch moves them through `offered`,
+/// `en_route` and `on_trip`.
 public enum DriverStatus: String, Hashable, Sendable, CaseIterable {
     /// Online and free: a candidate for rides while its location is fresh.
     case available
     /// Signed off: in no answer until it sets `available` again.
     case offline
+    /// Holding one offer, reserved for it until it answers or the offer expires.
+    case offered
+    /// Accepted a ride, driving to the pickup (and waiting there).
+    case enRoute = "en_route"
+    /// Carrying the rider.
+    case onTrip = "on_trip"
+
+    /// The statuses a driver may set through the API.
+    public static let settable: [DriverStatus] = [.available, .offline]
+
+    /// Whether the driver holds an offer or a ride.
+    public var isBusy: Bool {
+        switch self {
+        case .offered, .enRoute, .onTrip: true
+        case .available, .offline: false
+        }
+    }
 }
 
 /// A driver as the service knows it.
 public struct Driver: Hashable, Sendable {
     /// The driver's ID.
     public let id: DriverID
-    /// The status the driver last set (a new driver starts `available`).
+    /// What the driver is doing (a new driver starts `available`).
     public internal(set) var status: DriverStatus
     /// The last applied location.
     public internal(set) var location: Coordinate
@@ -22,6 +42,8 @@ public struct Driver: Hashable, Sendable {
     /// The device time of the last applied update (`recordedAt`, or `updatedAt` when the update carried
     /// none). Later updates with an earlier time are acknowledged but not applied.
     public internal(set) var positionTime: Date
+    /// The ride offered to or held by the driver, while `offered`, `en_route` or `on_trip`.
+    public internal(set) var rideID: RideID?
 }
 
 /// The outcome of a location update.

@@ -94,29 +94,77 @@ public struct DriverRegistry: Sendable {
         return outcome
     }
 
-    /// Sets a driver's status.
+    /// Sets a driver's status, as the driver asks.
     ///
     /// Going `offline` takes the driver out of every answer at once. Going `available` puts it back if
     /// its location is fresh; a stale driver returns with its next location report.
     /// - Parameters:
     ///   - id: The driver.
-    ///   - status: The new status.
+    ///   - status: `available` or `offline`.
     ///   - now: The service's current time.
     /// - Returns: The driver after the change.
-    /// - Throws: `driverNotFound` when the driver has never reported a location.
+    /// - Throws: `invalidStatus` for a status dispatch sets, `driverNotFound` when the driver has never
+    ///   reported a location, `driverBusy` while it holds an offer or a ride.
     public mutating func setStatus(_ id: DriverID, to status: DriverStatus, now: Date) throws(DispatchError) -> Driver {
+        guard DriverStatus.settable.contains(status) else {
+            throw DispatchError(
+                .invalidStatus,
+                "status must be one of \(DriverStatus.settable.map(\.rawValue).joined(separator: ", ")), got \"\(status.rawValue)\""
+            )
+        }
         guard var driver = drivers[id] else {
             throw DispatchError(.driverNotFound, "driver \(id) has never reported a location")
         }
+        guard !driver.status.isBusy else {
+            throw DispatchError(
+                .driverBusy,
+                "driver \(id) is \(driver.status.rawValue) for ride \(driver.rideID?.rawValue ?? "?"); "
+                    + "finish or decline it first"
+            )
+        }
         driver.status = status
         drivers[id] = driver
-        switch status {
-        case .available where isFresh(driver, now: now):
+        if status == .available, isFresh(driver, now: now) {
             index.upsert(id, at: driver.location)
-        case .available, .offline:
+        } else {
             index.remove(id)
         }
         return driver
+    }
+
+    // MARK: Dispatch's own transitions (preconditions are the dispatcher's invariants)
+
+    /// Reserves an available driver for an offer: it leaves the index until released.
+    mutating func reserve(_ id: DriverID, for ride: RideID) {
+        transition(id, from: [.available], to: .offered, ride: ride)
+        index.remove(id)
+    }
+
+    /// The driver accepted the offer it holds.
+    mutating func assign(_ id: DriverID) {
+        transition(id, from: [.offered], to: .enRoute, ride: drivers[id]?.rideID)
+    }
+
+    /// The driver picked the rider up.
+    mutating func startTrip(_ id: DriverID) {
+        transition(id, from: [.enRoute], to: .onTrip, ride: drivers[id]?.rideID)
+    }
+
+    /// Frees a driver from its offer or ride: available again, and back in the index if fresh.
+    mutating func release(_ id: DriverID, now: Date) {
+        transition(id, from: [.offered, .enRoute, .onTrip], to: .available, ride: nil)
+        if let driver = drivers[id], isFresh(driver, now: now) {
+            index.upsert(id, at: driver.location)
+        }
+    }
+
+    private mutating func transition(_ id: DriverID, from: Set<DriverStatus>, to status: DriverStatus, ride: RideID?) {
+        guard var driver = drivers[id], from.contains(driver.status) else {
+            preconditionFailure("driver \(id) cannot go to \(status) from \(drivers[id]?.status.rawValue ?? "unknown")")
+        }
+        driver.status = status
+        driver.rideID = ride
+        drivers[id] = driver
     }
 
     /// Drops drivers whose last update is older than `freshness` from the index.
@@ -176,6 +224,27 @@ public struct DriverRegistry: Sendable {
         }
     }
 
+    /// The available, fresh drivers nearest to a pickup, for matching: like `nearby`, without the API's
+    /// limits, skipping excluded drivers.
+    /// - Parameters:
+    ///   - pickup: Where the rider waits.
+    ///   - radius: The search radius (at most `SpatialIndex.maximumRadius`).
+    ///   - limit: At most this many candidates.
+    ///   - excluded: Drivers never to offer this ride again.
+    ///   - now: The service's current time.
+    /// - Returns: Nearest first; equal distances by driver ID.
+    mutating func candidates(
+        near pickup: Coordinate,
+        radius: Meters,
+        limit: Int,
+        excluding excluded: Set<DriverID>,
+        now: Date
+    ) -> [SpatialIndex<DriverID>.Neighbor] {
+        expireStale(now: now)
+        let found = (try? index.nearest(to: pickup, limit: limit + excluded.count, within: radius)) ?? []
+        return Array(found.lazy.filter { !excluded.contains($0.key) }.prefix(limit))
+    }
+
     /// The largest radius a nearby query accepts.
     public static let maximumNearbyRadius: Meters = .kilometers(50)
     /// The largest limit a nearby query accepts.
@@ -185,14 +254,18 @@ public struct DriverRegistry: Sendable {
     public mutating func counts(now: Date) -> DriverCounts {
         expireStale(now: now)
         var counts = DriverCounts()
+        var availableStatus = 0
         for driver in drivers.values {
             switch driver.status {
             case .offline: counts.offline += 1
-            case .available: break
+            case .available: availableStatus += 1
+            case .offered: counts.offered += 1
+            case .enRoute: counts.enRoute += 1
+            case .onTrip: counts.onTrip += 1
             }
         }
         counts.available = index.count
-        counts.stale = drivers.count - counts.offline - counts.available
+        counts.stale = availableStatus - counts.available
         return counts
     }
 
@@ -208,11 +281,27 @@ public struct DriverCounts: Hashable, Sendable {
     public var stale = 0
     /// Signed off.
     public var offline = 0
+    /// Holding an offer.
+    public var offered = 0
+    /// Driving to a pickup.
+    public var enRoute = 0
+    /// Carrying a rider.
+    public var onTrip = 0
 
     /// Creates counts.
-    public init(available: Int = 0, stale: Int = 0, offline: Int = 0) {
+    public init(
+        available: Int = 0,
+        stale: Int = 0,
+        offline: Int = 0,
+        offered: Int = 0,
+        enRoute: Int = 0,
+        onTrip: Int = 0
+    ) {
         self.available = available
         self.stale = stale
         self.offline = offline
+        self.offered = offered
+        self.enRoute = enRoute
+        self.onTrip = onTrip
     }
 }

@@ -1,6 +1,7 @@
 import Configuration
 import DispatchCore
 import Foundation
+import Geo
 import Logging
 
 /// Everything `dispatch-server` can be told at start-up, read from environment variables and
@@ -21,33 +22,35 @@ struct ServerConfiguration: Sendable, Equatable {
     var port = 8080
     var logLevel = Logger.Level.info
     var storage = Storage.memory
-    var driverTTL = Duration.seconds(30)
     var shutdownDelay = Duration.zero
+    /// The dispatch core's settings (driver freshness, matching, offers, search).
+    var dispatch = DispatchConfiguration()
 
     /// The documented options, in `--help` order.
     static let options: [Option] = [
-        Option(key: "host", defaultValue: "127.0.0.1", summary: "Address to listen on."),
-        Option(key: "port", defaultValue: "8080", summary: "TCP port to listen on (1-65535)."),
+        Option("host", "127.0.0.1", "Address to listen on."),
+        Option("port", "8080", "TCP port to listen on (1-65535)."),
+        Option("log.level", "info", "trace, debug, info, notice, warning, error or critical."),
+        Option("storage", "memory", "Where rides are kept: memory (postgres arrives with issue #4)."),
         Option(
-            key: "log.level",
-            defaultValue: "info",
-            summary: "trace, debug, info, notice, warning, error or critical."
+            "driver.ttl.seconds",
+            "30",
+            "Seconds after its last location report that a driver drops out of every answer."
         ),
         Option(
-            key: "storage",
-            defaultValue: "memory",
-            summary: "Where rides are kept: memory (postgres arrives with issue #4)."
+            "matching",
+            "greedy",
+            "greedy (offer each request at once) or batch (assign requests together per window)."
         ),
-        Option(
-            key: "driver.ttl.seconds",
-            defaultValue: "30",
-            summary: "Seconds after its last location report that a driver drops out of every answer."
-        ),
-        Option(
-            key: "shutdown.delay.seconds",
-            defaultValue: "0",
-            summary: "On SIGTERM, seconds to answer /readyz with 503 before draining (let load balancers notice)."
-        ),
+        Option("batch.window.ms", "500", "Batch matching: milliseconds to collect requests before assigning them."),
+        Option("offer.timeout.seconds", "15", "Seconds a driver has to accept or decline an offer."),
+        Option("search.radius.meters", "3000", "The first search radius around a pickup."),
+        Option("max.search.radius.meters", "10000", "The widest search radius (at most 100000)."),
+        Option("search.radius.step.meters", "1000", "How much the radius grows at each widening step."),
+        Option("search.widen.interval.seconds", "10", "Seconds to search at one radius before widening."),
+        Option("search.timeout.seconds", "120", "Seconds a ride may search before it is unfulfilled."),
+        Option("city.speed.kmh", "25", "Average city speed used for ETAs (straight-line distance over speed)."),
+        Option("shutdown.delay.seconds", "0", "On SIGTERM, seconds to answer /readyz with 503 before draining."),
     ]
 
     /// One configuration option, for validation and `--help`.
@@ -55,6 +58,12 @@ struct ServerConfiguration: Sendable, Equatable {
         let key: String
         let defaultValue: String
         let summary: String
+
+        init(_ key: String, _ defaultValue: String, _ summary: String) {
+            self.key = key
+            self.defaultValue = defaultValue
+            self.summary = summary
+        }
 
         var environmentVariable: String { key.uppercased().replacingOccurrences(of: ".", with: "_") }
         var flag: String { "--" + key.replacingOccurrences(of: ".", with: "-") }
@@ -80,53 +89,80 @@ struct ServerConfiguration: Sendable, Equatable {
             CommandLineArgumentsProvider(arguments: arguments),
             EnvironmentVariablesProvider(environmentVariables: environment),
         ])
-        func value(_ key: String) -> String? {
-            reader.string(forKey: ConfigKey(key.split(separator: ".").map(String.init)))
-        }
-        func option(_ key: String) -> Option? {
-            Self.options.first { $0.key == key }
-        }
-        func describe(_ key: String) -> String {
-            option(key).map { "\($0.environmentVariable) / \($0.flag)" } ?? key
-        }
-        func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-            guard let text = value(key) else { return nil }
-            guard let number = Int(text), range.contains(number) else {
-                throw ConfigurationError(
-                    "\(describe(key)) must be an integer in \(range.lowerBound)...\(range.upperBound), got \"\(text)\""
-                )
-            }
-            return number
-        }
+        let values = ValueReader(reader: reader)
 
-        if let host = value("host") {
-            guard !host.isEmpty else { throw ConfigurationError("\(describe("host")) must not be empty") }
+        if let host = values.string("host") {
+            guard !host.isEmpty else { throw values.error("host", "must not be empty") }
             self.host = host
         }
-        if let port = try integer("port", in: 1...65_535) { self.port = port }
-        if let level = value("log.level") {
+        if let port = try values.integer("port", in: 1...65_535) { self.port = port }
+        if let level = values.string("log.level") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
-                throw ConfigurationError(
-                    "\(describe("log.level")) must be one of "
-                        + "\(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(level)\""
+                throw values.error(
+                    "log.level",
+                    "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(level)\""
                 )
             }
             self.logLevel = parsed
         }
-        if let storage = value("storage") {
+        if let storage = values.string("storage") {
             guard let parsed = Storage(rawValue: storage.lowercased()) else {
-                throw ConfigurationError("\(describe("storage")) must be memory or postgres, got \"\(storage)\"")
+                throw values.error("storage", "must be memory or postgres, got \"\(storage)\"")
             }
             guard parsed == .memory else {
-                throw ConfigurationError(
-                    "\(describe("storage"))=postgres is not available yet (it arrives with the persistence work); "
-                        + "use memory"
+                throw values.error(
+                    "storage",
+                    "=postgres is not available yet (it arrives with the persistence work); use memory"
                 )
             }
             self.storage = parsed
         }
-        if let ttl = try integer("driver.ttl.seconds", in: 1...86_400) { self.driverTTL = .seconds(ttl) }
-        if let delay = try integer("shutdown.delay.seconds", in: 0...300) { self.shutdownDelay = .seconds(delay) }
+        if let delay = try values.integer("shutdown.delay.seconds", in: 0...300) { shutdownDelay = .seconds(delay) }
+        try readDispatch(values)
+    }
+
+    private mutating func readDispatch(_ values: ValueReader) throws(ConfigurationError) {
+        if let ttl = try values.integer("driver.ttl.seconds", in: 1...86_400) {
+            dispatch.driverFreshness = .seconds(ttl)
+        }
+        if let matching = values.string("matching") {
+            guard let mode = MatchingMode(rawValue: matching.lowercased()) else {
+                throw values.error("matching", "must be greedy or batch, got \"\(matching)\"")
+            }
+            dispatch.matching = mode
+        }
+        if let window = try values.integer("batch.window.ms", in: 10...60_000) {
+            dispatch.batchWindow = .milliseconds(window)
+        }
+        if let timeout = try values.integer("offer.timeout.seconds", in: 1...3_600) {
+            dispatch.offerTimeout = .seconds(timeout)
+        }
+        let maximum = Int(SpatialIndexLimits.maximumRadius)
+        if let radius = try values.integer("search.radius.meters", in: 1...maximum) {
+            dispatch.searchRadius = Meters(Double(radius))
+        }
+        if let radius = try values.integer("max.search.radius.meters", in: 1...maximum) {
+            dispatch.maxSearchRadius = Meters(Double(radius))
+        }
+        guard dispatch.maxSearchRadius >= dispatch.searchRadius else {
+            throw values.error(
+                "max.search.radius.meters",
+                "(\(Int(dispatch.maxSearchRadius.value))) must be at least SEARCH_RADIUS_METERS "
+                    + "(\(Int(dispatch.searchRadius.value)))"
+            )
+        }
+        if let step = try values.integer("search.radius.step.meters", in: 1...maximum) {
+            dispatch.searchRadiusStep = Meters(Double(step))
+        }
+        if let interval = try values.integer("search.widen.interval.seconds", in: 1...3_600) {
+            dispatch.searchWidenInterval = .seconds(interval)
+        }
+        if let timeout = try values.integer("search.timeout.seconds", in: 1...86_400) {
+            dispatch.searchTimeout = .seconds(timeout)
+        }
+        if let speed = try values.integer("city.speed.kmh", in: 1...200) {
+            dispatch.citySpeedKilometersPerHour = Double(speed)
+        }
     }
 
     /// The `--help` text.
@@ -145,10 +181,33 @@ struct ServerConfiguration: Sendable, Equatable {
         }
         return lines.joined(separator: "\n")
     }
+}
 
-    /// The dispatch core's settings derived from this configuration.
-    var dispatcher: Dispatcher.Configuration {
-        Dispatcher.Configuration(driverFreshness: driverTTL)
+/// The spatial index's radius limit, for validating search radii.
+private enum SpatialIndexLimits {
+    static let maximumRadius = SpatialIndex<DriverID>.maximumRadius.value
+}
+
+/// Reads raw option values and words errors with the option's variable and flag.
+private struct ValueReader {
+    let reader: ConfigReader
+
+    func string(_ key: String) -> String? {
+        reader.string(forKey: ConfigKey(key.split(separator: ".").map(String.init)))
+    }
+
+    func error(_ key: String, _ problem: String) -> ConfigurationError {
+        let option = ServerConfiguration.options.first { $0.key == key }
+        let name = option.map { "\($0.environmentVariable) / \($0.flag)" } ?? key
+        return ConfigurationError(problem.hasPrefix("=") ? "\(name)\(problem)" : "\(name) \(problem)")
+    }
+
+    func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let text = string(key) else { return nil }
+        guard let number = Int(text), range.contains(number) else {
+            throw error(key, "must be an integer in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
+        }
+        return number
     }
 }
 

@@ -16,6 +16,17 @@ struct DriverController<Context: RequestContext> {
         // `nearby` is matched before `:driverId`: a constant path component wins in Hummingbird's trie.
         catalog.register(.get, "/v1/drivers/nearby", on: router, use: nearby)
         catalog.register(.get, "/v1/drivers/:driverId", on: router, use: driver)
+        catalog.register(.get, "/v1/drivers/:driverId/offer", on: router, use: offer)
+    }
+
+    /// `GET /v1/drivers/{driverId}/offer` → 200 with the open offer, or 204 when there is none.
+    @Sendable func offer(_ request: Request, context: Context) async throws -> Response {
+        let id = try driverID(context)
+        guard dispatcher.driver(id) != nil else {
+            throw DispatchError(.driverNotFound, "driver \(id) has never reported a location")
+        }
+        guard let offer = dispatcher.offer(heldBy: id) else { return Response(status: .noContent) }
+        return try OfferResponse(offer).response(from: request, context: context)
     }
 
     /// `PUT /v1/drivers/{driverId}/location` → 204.
@@ -46,10 +57,11 @@ struct DriverController<Context: RequestContext> {
         let id = try driverID(context)
         var request = request
         let body = try await request.decodeJSON(as: StatusUpdateRequest.self)
-        guard let status = DriverStatus(rawValue: body.status) else {
+        guard let status = DriverStatus(rawValue: body.status), DriverStatus.settable.contains(status) else {
             throw DispatchError(
                 .invalidStatus,
-                "status must be one of \(DriverStatus.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(body.status.prefix(64))\""
+                "status must be one of \(DriverStatus.settable.map(\.rawValue).joined(separator: ", ")), "
+                    + "got \"\(body.status.prefix(64))\""
             )
         }
         return DriverResponse(try dispatcher.setStatus(id, to: status))

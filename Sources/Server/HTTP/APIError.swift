@@ -86,10 +86,18 @@ extension APIError {
         }
     }
 
+    /// The HTTP status of each core error: the one table of it.
     private static func status(of code: DispatchError.Code) -> HTTPResponse.Status {
         switch code {
-        case .driverNotFound: .notFound
-        default: .badRequest
+        case .driverNotFound, .rideNotFound:
+            .notFound
+        case .notYourRide:
+            .forbidden
+        case .driverBusy, .riderHasActiveRide, .idempotencyKeyReused, .transitionNotAllowed, .offerNotHeld,
+            .rideNotHeld:
+            .conflict
+        default:
+            .badRequest
         }
     }
 

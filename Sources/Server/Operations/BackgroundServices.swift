@@ -1,38 +1,57 @@
 import CoreMetrics
 import DispatchCore
+import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Expires stale drivers once a second, so driver counts and index memory follow the live fleet.
-/// Queries expire stale drivers themselves before answering; this keeps idle periods tidy.
-struct DriverExpiryService: Service {
+/// Drives the dispatcher's timers: offer expiries, search widening and timeouts, retries, batch
+/// windows; also expires stale drivers and keeps idle event streams alive.
+///
+/// It wakes at the dispatcher's next deadline, and at least every `maximumSleep`, so timers fire
+/// within a few milliseconds of when they are due.
+struct DispatchTicker: Service {
     let dispatcher: Dispatcher
+    let hub: EventHub
     let metrics: ServiceMetrics
-    let interval: Duration
     let logger: Logger
+    var maximumSleep: Duration = .milliseconds(100)
+    var keepaliveInterval: Duration = .seconds(15)
 
     func run() async {
         await cancelWhenGracefulShutdown {
+            let clock = ContinuousClock()
+            var nextKeepalive = clock.now + keepaliveInterval
             while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: interval)
-                } catch {
-                    return
-                }
-                let expired = dispatcher.expireStaleDrivers()
+                let (nextDeadline, expired) = dispatcher.tick()
                 if !expired.isEmpty {
                     metrics.driversExpired.increment(by: expired.count)
                     logger.debug("drivers went stale", metadata: ["drivers.count": "\(expired.count)"])
+                }
+                if clock.now >= nextKeepalive {
+                    hub.sendKeepalives()
+                    nextKeepalive = clock.now + keepaliveInterval
+                }
+                var sleep = maximumSleep
+                if let nextDeadline {
+                    let untilDeadline = Duration.milliseconds(Int64(max(1, nextDeadline.timeIntervalSinceNow * 1000)))
+                    sleep = min(sleep, untilDeadline)
+                }
+                do {
+                    try await Task.sleep(for: sleep)
+                } catch {
+                    return
                 }
             }
         }
     }
 }
 
-/// The first service to hear of a shutdown: it fails `/readyz` and waits `delay` before letting the
-/// HTTP server drain, so load balancers (a Kubernetes Service) stop sending new requests first.
+/// The first service to hear of a shutdown: it fails `/readyz`, waits `delay` so load balancers (a
+/// Kubernetes Service) stop sending new requests, then ends the event streams so the HTTP server can
+/// drain its in-flight requests.
 struct ShutdownDelayService: Service {
     let readiness: Readiness
+    let hub: EventHub
     let delay: Duration
     let logger: Logger
 
@@ -44,5 +63,6 @@ struct ShutdownDelayService: Service {
         if delay > .zero {
             try? await Task.sleep(for: delay)
         }
+        hub.close()
     }
 }

@@ -5,6 +5,7 @@ import Prometheus
 /// Probes and metrics for operators: `/healthz`, `/readyz`, `/metrics`.
 struct OperationsController<Context: RequestContext> {
     let dispatcher: Dispatcher
+    let hub: EventHub
     let readiness: Readiness
     let metrics: ServiceMetrics
     let registry: PrometheusCollectorRegistry
@@ -22,7 +23,7 @@ struct OperationsController<Context: RequestContext> {
             return Status(status: "ready")
         }
         catalog.register(.get, "/metrics", on: router) { _, _ in
-            metrics.recordFleet(of: dispatcher)
+            metrics.recordState(of: dispatcher, hub: hub)
             var buffer = ByteBuffer()
             buffer.writeBytes(registry.emitToBuffer())
             return Response(

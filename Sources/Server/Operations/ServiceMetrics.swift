@@ -1,12 +1,16 @@
 import CoreMetrics
 import DispatchCore
+import Foundation
+import Geo
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The service's own metrics, created once so recording is a single atomic add.
 ///
 /// Names follow Prometheus conventions (`_total` counters, base units). HTTP request metrics come from
-/// Hummingbird's `MetricsMiddleware`, renamed by `PrometheusMetricsFactory.dispatchService`.
+/// Hummingbird's `MetricsMiddleware`, renamed by `PrometheusMetricsFactory.dispatchService`. Dispatch
+/// metrics are derived from domain events (`EventMetrics`) and from state on each scrape.
 struct ServiceMetrics: Sendable {
     let locationUpdatesApplied = Counter(label: "dispatch_location_updates_total", dimensions: [("outcome", "applied")])
     let locationUpdatesIgnored = Counter(
@@ -14,18 +18,99 @@ struct ServiceMetrics: Sendable {
         dimensions: [("outcome", "ignored_out_of_order")]
     )
     let driversExpired = Counter(label: "dispatch_drivers_expired_total")
-    let driversAvailable = Gauge(label: "dispatch_drivers", dimensions: [("status", "available")])
-    let driversStale = Gauge(label: "dispatch_drivers", dimensions: [("status", "stale")])
-    let driversOffline = Gauge(label: "dispatch_drivers", dimensions: [("status", "offline")])
     let indexMemoryBytes = Gauge(label: "dispatch_index_memory_bytes")
+    let ridesSearching = Gauge(label: "dispatch_rides_searching")
+    let ridesInMemory = Gauge(label: "dispatch_rides_in_memory")
+    let eventStreams = Gauge(label: "dispatch_event_streams")
 
-    /// Records the fleet gauges from the dispatcher's current state; called on every scrape.
-    func recordFleet(of dispatcher: Dispatcher) {
-        let snapshot = dispatcher.fleetSnapshot()
-        driversAvailable.record(snapshot.counts.available)
-        driversStale.record(snapshot.counts.stale)
-        driversOffline.record(snapshot.counts.offline)
+    /// Records the gauges from the dispatcher's current state; called on every scrape.
+    func recordState(of dispatcher: Dispatcher, hub: EventHub) {
+        let snapshot = dispatcher.snapshot()
+        let counts = snapshot.drivers
+        for (status, count) in [
+            ("available", counts.available), ("stale", counts.stale), ("offline", counts.offline),
+            ("offered", counts.offered), ("en_route", counts.enRoute), ("on_trip", counts.onTrip),
+        ] {
+            Gauge(label: "dispatch_drivers", dimensions: [("status", status)]).record(count)
+        }
+        ridesSearching.record(snapshot.ridesSearching)
+        ridesInMemory.record(snapshot.ridesInMemory)
         indexMemoryBytes.record(snapshot.indexMemoryBytes)
+        eventStreams.record(hub.subscriberCount)
+    }
+}
+
+/// Dispatch metrics derived from domain events: match latency, pickup distance, offers by outcome,
+/// rides by final state. An event sink, so it runs under the dispatcher's lock: recording only.
+final class EventMetrics: DispatchEventSink {
+    private struct Pending {
+        /// Rides waiting for their first offer, with when they were requested (seconds since 1970).
+        var requestedAt: [RideID: Double] = [:]
+        /// Rides with an open offer, to tell a withdrawn offer from a cancelled assignment.
+        var openOffers: Set<RideID> = []
+    }
+
+    private let pending = Mutex(Pending())
+    private let matchLatency = Timer(label: "dispatch_match_latency_seconds", preferredDisplayUnit: .seconds)
+    private let pickupDistance = Recorder(label: "dispatch_pickup_distance_meters", aggregate: true)
+    private let offers = Dictionary(
+        uniqueKeysWithValues: ["accepted", "declined", "expired", "withdrawn"].map {
+            ($0, Counter(label: "dispatch_offers_total", dimensions: [("outcome", $0)]))
+        }
+    )
+    private let rides = Dictionary(
+        uniqueKeysWithValues: [RideStatus.completed, .cancelled, .unfulfilled].map {
+            ($0, Counter(label: "dispatch_rides_total", dimensions: [("final_state", $0.rawValue)]))
+        }
+    )
+
+    func publish(_ events: [RideEvent]) {
+        pending.withLock { pending in
+            for event in events { record(event, &pending) }
+        }
+    }
+
+    private func record(_ event: RideEvent, _ pending: inout Pending) {
+        switch event.kind {
+        case .rideRequested:
+            pending.requestedAt[event.rideID] = event.at.timeIntervalSince1970
+        case .rideOffered:
+            pending.openOffers.insert(event.rideID)
+            if let requested = pending.requestedAt.removeValue(forKey: event.rideID) {
+                let seconds = max(0, event.at.timeIntervalSince1970 - requested)
+                matchLatency.recordNanoseconds(Int64(seconds * 1e9))
+            }
+        case .rideAccepted:
+            pending.openOffers.remove(event.rideID)
+            offers["accepted"]?.increment()
+            if let distance = event.pickupDistance { pickupDistance.record(distance.value) }
+        case .offerDeclined:
+            pending.openOffers.remove(event.rideID)
+            offers["declined"]?.increment()
+        case .offerExpired:
+            pending.openOffers.remove(event.rideID)
+            offers["expired"]?.increment()
+        case .rideCancelled:
+            if pending.openOffers.remove(event.rideID) != nil { offers["withdrawn"]?.increment() }
+            pending.requestedAt[event.rideID] = nil
+            rides[.cancelled]?.increment()
+        case .rideUnfulfilled:
+            pending.requestedAt[event.rideID] = nil
+            rides[.unfulfilled]?.increment()
+        case .rideCompleted:
+            rides[.completed]?.increment()
+        case .searchWidened, .driverArrived, .tripStarted, .driverCancelled:
+            break
+        }
+    }
+}
+
+/// Hands each command's events to several sinks, in order.
+struct EventFanOut: DispatchEventSink {
+    let sinks: [any DispatchEventSink]
+
+    func publish(_ events: [RideEvent]) {
+        for sink in sinks { sink.publish(events) }
     }
 }
 
@@ -38,6 +123,9 @@ extension PrometheusMetricsFactory {
             .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2_500),
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
             .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2_500), .seconds(5), .seconds(10),
+        ]
+        factory.valueHistogramBuckets["dispatch_pickup_distance_meters"] = [
+            100, 250, 500, 750, 1_000, 1_500, 2_000, 3_000, 4_000, 5_000, 7_500, 10_000,
         ]
         factory.nameAndLabelSanitizer = { name, labels in
             let renamed =

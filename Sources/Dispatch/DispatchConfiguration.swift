@@ -1,0 +1,50 @@
+import Foundation
+import Geo
+
+/// The settings of the dispatch core. The server reads them from the environment (names in
+/// parentheses); the defaults follow what ride-hailing platforms publish (docs/ARCHITECTURE.md).
+public struct DispatchConfiguration: Hashable, Sendable {
+    /// How long a driver's location stays fresh (`DRIVER_TTL_SECONDS`).
+    public var driverFreshness: Duration = .seconds(30)
+    /// Greedy or batch matching (`MATCHING`).
+    public var matching: MatchingMode = .greedy
+    /// How long batch matching collects requests before assigning (`BATCH_WINDOW_MS`).
+    public var batchWindow: Duration = .milliseconds(500)
+    /// How long a driver has to answer an offer (`OFFER_TIMEOUT_SECONDS`).
+    public var offerTimeout: Duration = .seconds(15)
+    /// The first search radius (`SEARCH_RADIUS_METERS`).
+    public var searchRadius: Meters = 3_000
+    /// The widest search radius (`MAX_SEARCH_RADIUS_METERS`).
+    public var maxSearchRadius: Meters = 10_000
+    /// How much the radius grows at each step (`SEARCH_RADIUS_STEP_METERS`).
+    public var searchRadiusStep: Meters = 1_000
+    /// How long to search at one radius before widening (`SEARCH_WIDEN_INTERVAL_SECONDS`).
+    public var searchWidenInterval: Duration = .seconds(10)
+    /// How long a ride may search before it is unfulfilled (`SEARCH_TIMEOUT_SECONDS`).
+    public var searchTimeout: Duration = .seconds(120)
+    /// The speed used for ETAs until a road network is wired in (`CITY_SPEED_KMH`).
+    public var citySpeedKilometersPerHour: Double = 25
+    /// In greedy mode, how often a ride with no driver in reach looks again.
+    public var retryInterval: Duration = .seconds(1)
+    /// How many nearest drivers each ride considers.
+    public var candidateLimit = 10
+    /// How long finished rides stay in memory (for reads and event replays).
+    public var finishedRideRetention: Duration = .seconds(600)
+
+    /// The defaults.
+    public init() {}
+
+    /// The estimated time to cover a distance at the city speed.
+    public func eta(for distance: Meters) -> Duration {
+        let seconds = distance.value / (citySpeedKilometersPerHour * 1000 / 3600)
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as Foundation counts time.
+    var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Geo
+
+/// Where a ride is in its life.
+///
+/// ```
+/// requested ──offer──▶ offered ──accept──▶ accepted ──arrive──▶ arrived ──start──▶ in_progress ──▶ completed
+///     ▲  ▲                │ decline/expiry      │                   │
+///     │  └────────────────┘                     │ driver cancels    │ driver cancels
+///     └─────────────────────────────────────────┴───────────────────┘
+/// requested/offered/accepted/arrived ──rider cancels──▶ cancelled
+/// requested (after the search timeout) ──▶ unfulfilled
+/// ```
+public enum RideStatus: String, Hashable, Sendable, CaseIterable {
+    /// Searching for a driver.
+    case requested
+    /// One driver holds an offer for it.
+    case offered
+    /// A driver accepted and is on the way to the pickup.
+    case accepted
+    /// The driver is at the pickup.
+    case arrived
+    /// The rider is on board.
+    case inProgress = "in_progress"
+    /// Dropped off. Final.
+    case completed
+    /// Cancelled by the rider. Final.
+    case cancelled
+    /// No driver accepted before the search timeout. Final.
+    case unfulfilled
+
+    /// Whether the ride has ended.
+    public var isFinal: Bool {
+        switch self {
+        case .completed, .cancelled, .unfulfilled: true
+        default: false
+        }
+    }
+}
+
+/// What a rider asks for.
+public struct RideRequest: Hashable, Sendable {
+    /// Who asks.
+    public let riderID: RiderID
+    /// Where to be picked up.
+    public let pickup: Coordinate
+    /// Where to go.
+    public let dropoff: Coordinate
+
+    /// Creates a request.
+    public init(riderID: RiderID, pickup: Coordinate, dropoff: Coordinate) {
+        self.riderID = riderID
+        self.pickup = pickup
+        self.dropoff = dropoff
+    }
+}
+
+/// Why an offer went to the driver it went to, so every dispatch decision can be explained afterwards.
+public struct OfferExplanation: Hashable, Sendable {
+    /// The matching mode that made the decision.
+    public let matching: MatchingMode
+    /// The search radius at the time.
+    public let radius: Meters
+    /// How many eligible drivers were within it (after excluding those who declined).
+    public let candidates: Int
+    /// The chosen driver's rank among them by distance, 1 for the nearest.
+    public let rank: Int
+    /// The chosen driver's straight-line distance to the pickup.
+    public let pickupDistance: Meters
+}
+
+/// An offer of a ride to one driver, open until it is accepted, declined or expires.
+public struct Offer: Hashable, Sendable {
+    /// The ride offered.
+    public let rideID: RideID
+    /// The driver who holds it.
+    public let driverID: DriverID
+    /// Where the rider waits.
+    public let pickup: Coordinate
+    /// Where the rider goes.
+    public let dropoff: Coordinate
+    /// When the offer was made.
+    public let offeredAt: Date
+    /// When it lapses if the driver does not answer.
+    public let expiresAt: Date
+    /// Why this driver.
+    public let explanation: OfferExplanation
+}
+
+/// A ride and everything dispatch knows about it.
+public struct Ride: Hashable, Sendable {
+    /// The ride's ID.
+    public let id: RideID
+    /// What was asked for.
+    public let request: RideRequest
+    /// Where the ride is in its life.
+    public internal(set) var status: RideStatus
+    /// The driver who accepted it (from `accepted` on; cleared if that driver cancels).
+    public internal(set) var driverID: DriverID?
+    /// The accepted driver's straight-line distance to the pickup when they accepted.
+    public internal(set) var pickupDistance: Meters?
+    /// The estimated time for the accepted driver to reach the pickup.
+    public internal(set) var eta: Duration?
+    /// The open offer, while `offered`.
+    public internal(set) var offer: Offer?
+    /// When each step happened.
+    public internal(set) var requestedAt: Date
+    public internal(set) var offeredAt: Date?
+    public internal(set) var acceptedAt: Date?
+    public internal(set) var arrivedAt: Date?
+    public internal(set) var startedAt: Date?
+    public internal(set) var completedAt: Date?
+    public internal(set) var cancelledAt: Date?
+    /// The sequence number of the ride's last event; the next event gets `sequence + 1`.
+    public internal(set) var sequence: Int
+    /// The search: radius, deadline and the drivers never to offer this ride again.
+    public internal(set) var search: Search
+
+    /// The state of the search for a driver.
+    public struct Search: Hashable, Sendable {
+        /// The current search radius.
+        public internal(set) var radius: Meters
+        /// When the search gives up (the ride becomes `unfulfilled`).
+        public let deadline: Date
+        /// When the radius next widens, while searching below the maximum.
+        public internal(set) var nextWidening: Date?
+        /// When a searching ride next looks for a driver (greedy mode).
+        public internal(set) var nextAttempt: Date?
+        /// Drivers who declined, let the offer expire, or cancelled: never offered this ride again.
+        public internal(set) var excluded: Set<DriverID>
+    }
+
+    /// The rider's ID.
+    public var riderID: RiderID { request.riderID }
+    /// Where the rider waits.
+    public var pickup: Coordinate { request.pickup }
+    /// Where the rider goes.
+    public var dropoff: Coordinate { request.dropoff }
+}

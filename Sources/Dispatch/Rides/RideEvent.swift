@@ -1,0 +1,79 @@
+import Foundation
+import Geo
+
+/// A domain event: one state change of one ride, in order (`sequence` starts at 1 and has no gaps).
+public struct RideEvent: Hashable, Sendable {
+    /// What happened.
+    public enum Kind: String, Hashable, Sendable, CaseIterable {
+        /// The rider asked for a ride.
+        case rideRequested = "ride_requested"
+        /// The ride was offered to a driver (`offer` says to whom and why).
+        case rideOffered = "ride_offered"
+        /// The driver declined; the search goes on without them.
+        case offerDeclined = "offer_declined"
+        /// The driver did not answer in time; the search goes on without them.
+        case offerExpired = "offer_expired"
+        /// No driver within the radius: it widened (`searchRadius`).
+        case searchWidened = "search_widened"
+        /// The driver accepted and is on the way.
+        case rideAccepted = "ride_accepted"
+        /// The driver is at the pickup.
+        case driverArrived = "driver_arrived"
+        /// The rider is on board.
+        case tripStarted = "trip_started"
+        /// Dropped off.
+        case rideCompleted = "ride_completed"
+        /// The rider cancelled.
+        case rideCancelled = "ride_cancelled"
+        /// The accepted driver cancelled; the ride is searching again.
+        case driverCancelled = "driver_cancelled"
+        /// No driver accepted before the search timeout.
+        case rideUnfulfilled = "ride_unfulfilled"
+    }
+
+    /// The ride.
+    public let rideID: RideID
+    /// The ride's rider.
+    public let riderID: RiderID
+    /// 1 for the ride's first event, then +1 for each.
+    public let sequence: Int
+    /// What happened.
+    public let kind: Kind
+    /// When, by the service's clock.
+    public let at: Date
+    /// The ride's status after the event.
+    public let status: RideStatus
+    /// The driver concerned: the one offered, declining, accepted, cancelling.
+    public let driverID: DriverID?
+    /// The offer made, for `rideOffered`.
+    public let offer: Offer?
+    /// The new radius, for `searchWidened`.
+    public let searchRadius: Meters?
+    /// The accepted driver's distance to the pickup, for `rideAccepted`.
+    public let pickupDistance: Meters?
+
+    /// Creates an event (the dispatcher makes them; this is for replays and tests).
+    public init(
+        rideID: RideID,
+        riderID: RiderID,
+        sequence: Int,
+        kind: Kind,
+        at: Date,
+        status: RideStatus,
+        driverID: DriverID?,
+        offer: Offer?,
+        searchRadius: Meters?,
+        pickupDistance: Meters?
+    ) {
+        self.rideID = rideID
+        self.riderID = riderID
+        self.sequence = sequence
+        self.kind = kind
+        self.at = at
+        self.status = status
+        self.driverID = driverID
+        self.offer = offer
+        self.searchRadius = searchRadius
+        self.pickupDistance = pickupDistance
+    }
+}

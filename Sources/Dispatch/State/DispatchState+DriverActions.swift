@@ -1,0 +1,127 @@
+import Foundation
+import Geo
+
+extension DispatchState {
+    /// The driver accepts the offer it holds: it is assigned and heads to the pickup.
+    /// - Throws: `rideNotFound`, `offerNotHeld` when this driver does not hold this ride's open offer.
+    public mutating func accept(_ id: RideID, by driver: DriverID, now: Date) throws(DispatchError) -> Ride {
+        var ride = try existingRide(id)
+        let offer = try heldOffer(of: ride, by: driver)
+        drivers.assign(driver)
+        ride.status = .accepted
+        ride.offer = nil
+        ride.driverID = driver
+        ride.pickupDistance = offer.explanation.pickupDistance
+        ride.eta = configuration.eta(for: offer.explanation.pickupDistance)
+        ride.acceptedAt = now
+        emit(.rideAccepted, for: &ride, at: now, driver: driver, pickupDistance: ride.pickupDistance)
+        rides[id] = ride
+        return ride
+    }
+
+    /// The driver declines the offer it holds: it is freed, and the ride is offered to someone else,
+    /// never to this driver again.
+    /// - Throws: `rideNotFound`, `offerNotHeld`.
+    public mutating func decline(_ id: RideID, by driver: DriverID, now: Date) throws(DispatchError) -> Ride {
+        var ride = try existingRide(id)
+        _ = try heldOffer(of: ride, by: driver)
+        drivers.release(driver, now: now)
+        ride.status = .requested
+        ride.offer = nil
+        ride.search.excluded.insert(driver)
+        emit(.offerDeclined, for: &ride, at: now, driver: driver)
+        rides[id] = ride
+        startSearching(id, now: now)
+        return rides[id] ?? ride
+    }
+
+    /// The assigned driver is at the pickup.
+    /// - Throws: `rideNotFound`, `rideNotHeld`, `transitionNotAllowed` unless the ride is `accepted`.
+    public mutating func arrive(_ id: RideID, by driver: DriverID, now: Date) throws(DispatchError) -> Ride {
+        var ride = try assignedRide(id, driver: driver, expecting: [.accepted], action: "arrive")
+        ride.status = .arrived
+        ride.arrivedAt = now
+        emit(.driverArrived, for: &ride, at: now, driver: driver)
+        rides[id] = ride
+        return ride
+    }
+
+    /// The rider is on board.
+    /// - Throws: `rideNotFound`, `rideNotHeld`, `transitionNotAllowed` unless the ride is `arrived`.
+    public mutating func start(_ id: RideID, by driver: DriverID, now: Date) throws(DispatchError) -> Ride {
+        var ride = try assignedRide(id, driver: driver, expecting: [.arrived], action: "start")
+        drivers.startTrip(driver)
+        ride.status = .inProgress
+        ride.startedAt = now
+        emit(.tripStarted, for: &ride, at: now, driver: driver)
+        rides[id] = ride
+        return ride
+    }
+
+    /// The rider is dropped off; the driver is free again.
+    /// - Throws: `rideNotFound`, `rideNotHeld`, `transitionNotAllowed` unless the ride is `in_progress`.
+    public mutating func complete(_ id: RideID, by driver: DriverID, now: Date) throws(DispatchError) -> Ride {
+        var ride = try assignedRide(id, driver: driver, expecting: [.inProgress], action: "complete")
+        drivers.release(driver, now: now)
+        ride.status = .completed
+        ride.completedAt = now
+        emit(.rideCompleted, for: &ride, at: now, driver: driver)
+        finish(&ride, now: now)
+        return ride
+    }
+
+    /// The assigned driver gives the ride up before the trip starts: the driver is freed and the ride
+    /// searches again, never offered to this driver again.
+    /// - Throws: `rideNotFound`, `rideNotHeld`, `transitionNotAllowed` once the trip has started (or, for
+    ///   an open offer, decline it instead).
+    public mutating func cancelByDriver(_ id: RideID, driver: DriverID, now: Date) throws(DispatchError) -> Ride {
+        var ride = try assignedRide(id, driver: driver, expecting: [.accepted, .arrived], action: "cancel")
+        drivers.release(driver, now: now)
+        ride.status = .requested
+        ride.driverID = nil
+        ride.pickupDistance = nil
+        ride.eta = nil
+        ride.acceptedAt = nil
+        ride.arrivedAt = nil
+        ride.search.excluded.insert(driver)
+        emit(.driverCancelled, for: &ride, at: now, driver: driver)
+        rides[id] = ride
+        startSearching(id, now: now)
+        return rides[id] ?? ride
+    }
+
+    /// The open offer of a driver, if it holds one.
+    public func offer(heldBy driver: DriverID) -> Offer? {
+        guard let held = drivers.driver(driver), held.status == .offered, let rideID = held.rideID else { return nil }
+        return rides[rideID]?.offer
+    }
+
+    private func heldOffer(of ride: Ride, by driver: DriverID) throws(DispatchError) -> Offer {
+        guard ride.status == .offered, let offer = ride.offer, offer.driverID == driver else {
+            throw DispatchError(
+                .offerNotHeld,
+                "driver \(driver) does not hold an open offer for ride \(ride.id) (ride is \(ride.status.rawValue))"
+            )
+        }
+        return offer
+    }
+
+    private func assignedRide(
+        _ id: RideID,
+        driver: DriverID,
+        expecting statuses: Set<RideStatus>,
+        action: String
+    ) throws(DispatchError) -> Ride {
+        let ride = try existingRide(id)
+        guard ride.driverID == driver else {
+            throw DispatchError(.rideNotHeld, "driver \(driver) is not assigned to ride \(id)")
+        }
+        guard statuses.contains(ride.status) else {
+            throw DispatchError(
+                .transitionNotAllowed,
+                "cannot \(action) ride \(id) while it is \(ride.status.rawValue)"
+            )
+        }
+        return ride
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Geo
+
+extension DispatchState {
+    /// A rider asks for a ride.
+    ///
+    /// With an idempotency key, a retry with the same request returns the ride the key first created
+    /// (`created` is false); the same key with a different request is an error. In greedy mode the ride
+    /// is offered to the nearest eligible driver at once; in batch mode at the next batch.
+    /// - Parameters:
+    ///   - request: Rider, pickup and drop-off.
+    ///   - idempotencyKey: The client's key for safe retries, if any.
+    ///   - id: The ID for a new ride.
+    ///   - now: The service's current time.
+    /// - Returns: The ride, and whether this call created it.
+    /// - Throws: `idempotencyKeyReused`, `riderHasActiveRide`.
+    public mutating func requestRide(
+        _ request: RideRequest,
+        idempotencyKey: String?,
+        id: RideID,
+        now: Date
+    ) throws(DispatchError) -> (ride: Ride, created: Bool) {
+        if let key = idempotencyKey, let earlier = idempotencyKeys[key] {
+            guard earlier.request == request else {
+                throw DispatchError(
+                    .idempotencyKeyReused,
+                    "Idempotency-Key \(key) was already used for a different request (ride \(earlier.rideID))"
+                )
+            }
+            if let ride = rides[earlier.rideID] { return (ride, false) }
+        }
+        if let active = activeRideByRider[request.riderID] {
+            throw DispatchError(
+                .riderHasActiveRide,
+                "rider \(request.riderID) already has ride \(active), which has not finished"
+            )
+        }
+        let radius = configuration.searchRadius
+        var ride = Ride(
+            id: id,
+            request: request,
+            status: .requested,
+            requestedAt: now,
+            sequence: 0,
+            search: Ride.Search(
+                radius: radius,
+                deadline: now + configuration.searchTimeout.timeInterval,
+                excluded: []
+            )
+        )
+        emit(.rideRequested, for: &ride, at: now)
+        rides[id] = ride
+        activeRideByRider[request.riderID] = id
+        if let key = idempotencyKey {
+            idempotencyKeys[key] = (request, id)
+            idempotencyKeyOfRide[id] = key
+        }
+        schedule(.searchTimeout, at: ride.search.deadline, ride: id)
+        startSearching(id, now: now)
+        return (rides[id] ?? ride, true)
+    }
+
+    /// The rider cancels. Allowed until the trip starts; an open offer is withdrawn and an assigned
+    /// driver is freed.
+    /// - Throws: `rideNotFound`, `notYourRide`, `transitionNotAllowed` once the trip has started or the
+    ///   ride has ended.
+    public mutating func cancelByRider(_ id: RideID, rider: RiderID, now: Date) throws(DispatchError) -> Ride {
+        var ride = try existingRide(id)
+        guard ride.riderID == rider else {
+            throw DispatchError(.notYourRide, "ride \(id) belongs to another rider")
+        }
+        let driver: DriverID?
+        switch ride.status {
+        case .requested:
+            driver = nil
+        case .offered:
+            driver = ride.offer?.driverID
+        case .accepted, .arrived:
+            driver = ride.driverID
+        case .inProgress, .completed, .cancelled, .unfulfilled:
+            throw DispatchError(.transitionNotAllowed, "ride \(id) is \(ride.status.rawValue): too late to cancel")
+        }
+        if let driver { drivers.release(driver, now: now) }
+        searching.remove(id)
+        ride.status = .cancelled
+        ride.offer = nil
+        ride.cancelledAt = now
+        emit(.rideCancelled, for: &ride, at: now, driver: driver)
+        finish(&ride, now: now)
+        return ride
+    }
+
+    /// A ride by ID.
+    /// - Throws: `rideNotFound`.
+    func existingRide(_ id: RideID) throws(DispatchError) -> Ride {
+        guard let ride = rides[id] else { throw DispatchError(.rideNotFound, "no ride with ID \(id)") }
+        return ride
+    }
+
+    /// Ends a ride's life: the rider may ask again, and the ride is evicted after the retention period.
+    mutating func finish(_ ride: inout Ride, now: Date) {
+        activeRideByRider[ride.riderID] = nil
+        searching.remove(ride.id)
+        finished.append((ride.id, now))
+        rides[ride.id] = ride
+    }
+
+    /// Forgets finished rides older than the retention period, with their idempotency keys.
+    mutating func evictFinishedRides(now: Date) {
+        let retention = configuration.finishedRideRetention.timeInterval
+        while let oldest = finished.first, now.timeIntervalSince(oldest.at) >= retention {
+            finished.removeFirst()
+            rides[oldest.rideID] = nil
+            if let key = idempotencyKeyOfRide.removeValue(forKey: oldest.rideID) {
+                idempotencyKeys[key] = nil
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Geo
+import HeapModule
+
+extension DispatchState {
+    /// Fires every timer that is due: offer expiries, radius widening, retries, batches and search
+    /// timeouts, in time order. Also forgets finished rides past their retention.
+    /// - Parameter now: The service's current time.
+    public mutating func tick(now: Date) {
+        while let timer = timers.min, timer.at <= now {
+            _ = timers.removeMin()
+            fire(timer, now: now)
+        }
+        evictFinishedRides(now: now)
+    }
+
+    private mutating func fire(_ timer: Timer, now: Date) {
+        if case .batch = timer.kind {
+            if configuration.matching == .batch, nextBatch == timer.at { runBatch(now: now) }
+            return
+        }
+        // A ride's timer is stale when the ride has moved on since it was set: then it does nothing.
+        guard let id = timer.rideID, var ride = rides[id] else { return }
+        switch timer.kind {
+        case .offerExpiry(let driver):
+            guard ride.status == .offered, let offer = ride.offer, offer.driverID == driver, offer.expiresAt == timer.at
+            else { return }
+            drivers.release(driver, now: now)
+            ride.status = .requested
+            ride.offer = nil
+            ride.search.excluded.insert(driver)
+            emit(.offerExpired, for: &ride, at: now, driver: driver)
+            rides[id] = ride
+            startSearching(id, now: now)
+        case .searchTimeout:
+            // An open offer at the deadline plays out; the search ends if it comes back empty-handed.
+            guard ride.status == .requested else { return }
+            unfulfill(&ride, now: now)
+        case .widenSearch:
+            guard ride.search.nextWidening == timer.at else { return }
+            ride.search.nextWidening = nil
+            guard ride.status == .requested else {
+                rides[id] = ride
+                return
+            }
+            ride.search.radius = min(configuration.maxSearchRadius, ride.search.radius + configuration.searchRadiusStep)
+            emit(.searchWidened, for: &ride, at: now, searchRadius: ride.search.radius)
+            rides[id] = ride
+            startSearching(id, now: now)
+        case .retrySearch:
+            guard configuration.matching == .greedy, ride.status == .requested, ride.search.nextAttempt == timer.at
+            else { return }
+            attemptGreedyMatch(id, now: now)
+        case .batch:
+            return
+        }
+    }
+
+    /// A ride that is `requested` (new, or back after a decline, expiry or driver cancellation) looks
+    /// for a driver: at once in greedy mode, at the next batch in batch mode. Past its deadline it is
+    /// unfulfilled instead.
+    mutating func startSearching(_ id: RideID, now: Date) {
+        guard var ride = rides[id], ride.status == .requested else { return }
+        guard now < ride.search.deadline else {
+            unfulfill(&ride, now: now)
+            return
+        }
+        searching.insert(id)
+        if ride.search.radius < configuration.maxSearchRadius, ride.search.nextWidening.map({ $0 <= now }) ?? true {
+            let at = now + configuration.searchWidenInterval.timeInterval
+            ride.search.nextWidening = at
+            schedule(.widenSearch, at: at, ride: id)
+        }
+        rides[id] = ride
+        switch configuration.matching {
+        case .greedy:
+            attemptGreedyMatch(id, now: now)
+        case .batch:
+            if nextBatch == nil {
+                let at = now + configuration.batchWindow.timeInterval
+                nextBatch = at
+                schedule(.batch, at: at, ride: nil)
+            }
+        }
+    }
+
+    /// Greedy: offers the ride to its nearest eligible driver, or looks again after `retryInterval`.
+    private mutating func attemptGreedyMatch(_ id: RideID, now: Date) {
+        guard var ride = rides[id], ride.status == .requested else { return }
+        let candidates = candidates(for: ride, now: now)
+        if let choice = Matcher.greedy([candidates]).first ?? nil {
+            makeOffer(&ride, candidates: candidates, choice: choice, now: now)
+        } else {
+            let at = now + configuration.retryInterval.timeInterval
+            ride.search.nextAttempt = at
+            rides[id] = ride
+            schedule(.retrySearch, at: at, ride: id)
+        }
+    }
+
+    /// Batch: assigns every waiting ride at once, minimising the total pickup distance, then schedules
+    /// the next batch while rides are still waiting.
+    private mutating func runBatch(now: Date) {
+        nextBatch = nil
+        var waiting: [Ride] = []
+        for ride in searching.compactMap({ rides[$0] }).sorted(by: { ($0.requestedAt, $0.id) < ($1.requestedAt, $1.id) }
+        ) {
+            guard ride.status == .requested else { continue }
+            if now >= ride.search.deadline {
+                var expired = ride
+                unfulfill(&expired, now: now)
+            } else {
+                waiting.append(ride)
+            }
+        }
+        let candidateLists = waiting.map { candidates(for: $0, now: now) }
+        for (index, choice) in Matcher.batch(candidateLists).enumerated() {
+            guard let choice else { continue }
+            var ride = waiting[index]
+            makeOffer(&ride, candidates: candidateLists[index], choice: choice, now: now)
+        }
+        if !searching.isEmpty {
+            let at = now + configuration.batchWindow.timeInterval
+            nextBatch = at
+            schedule(.batch, at: at, ride: nil)
+        }
+    }
+
+    private mutating func candidates(for ride: Ride, now: Date) -> Matcher.Candidates {
+        drivers.candidates(
+            near: ride.pickup,
+            radius: ride.search.radius,
+            limit: configuration.candidateLimit,
+            excluding: ride.search.excluded,
+            now: now
+        )
+    }
+
+    /// Reserves the chosen driver and offers them the ride, recording why.
+    private mutating func makeOffer(_ ride: inout Ride, candidates: Matcher.Candidates, choice: Int, now: Date) {
+        let chosen = candidates[choice]
+        drivers.reserve(chosen.key, for: ride.id)
+        searching.remove(ride.id)
+        let offer = Offer(
+            rideID: ride.id,
+            driverID: chosen.key,
+            pickup: ride.pickup,
+            dropoff: ride.dropoff,
+            offeredAt: now,
+            expiresAt: now + configuration.offerTimeout.timeInterval,
+            explanation: OfferExplanation(
+                matching: configuration.matching,
+                radius: ride.search.radius,
+                candidates: candidates.count,
+                rank: choice + 1,
+                pickupDistance: chosen.distance
+            )
+        )
+        ride.status = .offered
+        ride.offer = offer
+        ride.offeredAt = now
+        ride.search.nextAttempt = nil
+        emit(.rideOffered, for: &ride, at: now, driver: chosen.key, offer: offer)
+        rides[ride.id] = ride
+        schedule(.offerExpiry(chosen.key), at: offer.expiresAt, ride: ride.id)
+    }
+
+    /// No driver accepted in time: the ride ends unfulfilled.
+    private mutating func unfulfill(_ ride: inout Ride, now: Date) {
+        ride.status = .unfulfilled
+        emit(.rideUnfulfilled, for: &ride, at: now)
+        finish(&ride, now: now)
+    }
+}

@@ -1,0 +1,133 @@
+import DequeModule
+import Foundation
+import Geo
+import HeapModule
+
+/// Everything the dispatcher knows, as one plain value: drivers, rides, timers, idempotency keys.
+///
+/// Every command takes `now` and either throws (changing nothing) or applies its transitions and
+/// appends their domain events to `pendingEvents`, which the owner (`Dispatcher`) drains after each
+/// command. No clock, no I/O, no locks: tests drive it with scripted times.
+public struct DispatchState: Sendable {
+    /// The settings.
+    public let configuration: DispatchConfiguration
+    /// The drivers and the spatial index of those available.
+    public internal(set) var drivers: DriverRegistry
+    /// Rides in memory: every unfinished ride, and finished ones for `finishedRideRetention`.
+    public internal(set) var rides: [RideID: Ride] = [:]
+    /// The unfinished ride of each rider.
+    var activeRideByRider: [RiderID: RideID] = [:]
+    /// Idempotency keys of ride creation, with the request they were first used for.
+    var idempotencyKeys: [String: (request: RideRequest, rideID: RideID)] = [:]
+    /// The idempotency key a ride was created with, to forget it with the ride.
+    var idempotencyKeyOfRide: [RideID: String] = [:]
+    /// Rides searching for a driver without an open offer.
+    var searching: Set<RideID> = []
+    /// Timers, soonest first. Stale entries (the ride moved on) are skipped when they fire.
+    var timers = Heap<Timer>()
+    var timerCount: UInt64 = 0
+    /// When the next batch runs, in batch mode, while rides are waiting for one.
+    var nextBatch: Date?
+    /// Finished rides, oldest first, for eviction after the retention period.
+    var finished: Deque<(rideID: RideID, at: Date)> = []
+    /// Events produced by the current command, in order.
+    var pendingEvents: [RideEvent] = []
+
+    /// Creates an empty state.
+    public init(configuration: DispatchConfiguration) {
+        self.configuration = configuration
+        self.drivers = DriverRegistry(freshness: configuration.driverFreshness)
+    }
+
+    /// Takes the events produced since the last call.
+    public mutating func drainEvents() -> [RideEvent] {
+        defer { pendingEvents.removeAll(keepingCapacity: true) }
+        return pendingEvents
+    }
+
+    /// A ride by ID, or nil.
+    public func ride(_ id: RideID) -> Ride? {
+        rides[id]
+    }
+
+    /// Applies a driver's location report. See `DriverRegistry.updateLocation(_:to:recordedAt:now:)`.
+    public mutating func updateLocation(
+        _ id: DriverID,
+        to location: Coordinate,
+        recordedAt: Date?,
+        now: Date
+    ) throws(DispatchError) -> LocationUpdateOutcome {
+        try drivers.updateLocation(id, to: location, recordedAt: recordedAt, now: now)
+    }
+
+    /// Sets a driver's status. See `DriverRegistry.setStatus(_:to:now:)`.
+    public mutating func setStatus(_ id: DriverID, to status: DriverStatus, now: Date) throws(DispatchError) -> Driver {
+        try drivers.setStatus(id, to: status, now: now)
+    }
+
+    /// The number of rides searching for a driver (with no open offer).
+    public var searchingCount: Int { searching.count }
+
+    // MARK: Events
+
+    /// Records one domain event for a ride whose state has just changed; `ride` gets the next sequence.
+    mutating func emit(
+        _ kind: RideEvent.Kind,
+        for ride: inout Ride,
+        at now: Date,
+        driver: DriverID? = nil,
+        offer: Offer? = nil,
+        searchRadius: Meters? = nil,
+        pickupDistance: Meters? = nil
+    ) {
+        ride.sequence += 1
+        pendingEvents.append(
+            RideEvent(
+                rideID: ride.id,
+                riderID: ride.riderID,
+                sequence: ride.sequence,
+                kind: kind,
+                at: now,
+                status: ride.status,
+                driverID: driver,
+                offer: offer,
+                searchRadius: searchRadius,
+                pickupDistance: pickupDistance
+            )
+        )
+    }
+
+    // MARK: Timers
+
+    /// A deadline the dispatcher acts on: `tick(now:)` fires every timer that is due.
+    struct Timer: Comparable, Sendable {
+        enum Kind: Hashable, Sendable {
+            case offerExpiry(DriverID)
+            case searchTimeout
+            case widenSearch
+            case retrySearch
+            case batch
+        }
+
+        let at: Date
+        let order: UInt64
+        let rideID: RideID?
+        let kind: Kind
+
+        static func < (lhs: Timer, rhs: Timer) -> Bool {
+            (lhs.at, lhs.order) < (rhs.at, rhs.order)
+        }
+
+        static func == (lhs: Timer, rhs: Timer) -> Bool {
+            lhs.order == rhs.order
+        }
+    }
+
+    mutating func schedule(_ kind: Timer.Kind, at: Date, ride: RideID?) {
+        timerCount += 1
+        timers.insert(Timer(at: at, order: timerCount, rideID: ride, kind: kind))
+    }
+
+    /// When the next timer is due, if any; the owner sleeps until then.
+    public var nextDeadline: Date? { timers.min?.at }
+}

@@ -1,0 +1,185 @@
+import DequeModule
+import DispatchCore
+import Foundation
+import Synchronization
+
+/// What an event stream carries: a domain event, or a keep-alive so idle connections stay open and
+/// vanished clients are noticed.
+enum StreamItem: Sendable, Equatable {
+    case event(RideEvent)
+    case keepalive
+}
+
+/// The in-memory fan-out of domain events to live streams (Server-Sent Events), with each ride's
+/// history so a ride's stream can start from its first event.
+///
+/// It is the dispatcher's event sink, so `publish` runs under the dispatcher's lock: it only appends
+/// and yields to bounded buffers, never waits. A subscriber whose buffer is full (a slow or vanished
+/// client) is disconnected instead of slowing dispatch; it can reconnect and replay the ride's history.
+final class EventHub: DispatchEventSink {
+    /// How many undelivered items a subscriber may have before it is disconnected.
+    static let bufferLimit = 256
+
+    private struct Subscriber {
+        let continuation: AsyncStream<StreamItem>.Continuation
+    }
+
+    private struct State {
+        var history: [RideID: [RideEvent]] = [:]
+        var rideSubscribers: [RideID: [UUID: Subscriber]] = [:]
+        var driverSubscribers: [DriverID: [UUID: Subscriber]] = [:]
+        /// Finished rides, oldest first, whose history is dropped after the retention period.
+        var finished: Deque<(rideID: RideID, at: Date)> = []
+        var isClosed = false
+    }
+
+    private let state = Mutex(State())
+    private let retention: TimeInterval
+
+    /// Creates a hub.
+    /// - Parameter retention: How long a finished ride's history stays replayable.
+    init(retention: Duration) {
+        let (seconds, attoseconds) = retention.components
+        self.retention = TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+
+    func publish(_ events: [RideEvent]) {
+        // Streams are finished after the lock is released: finishing runs their termination handlers,
+        // which take the lock themselves.
+        var toFinish: [AsyncStream<StreamItem>.Continuation] = []
+        defer { for continuation in toFinish { continuation.finish() } }
+        state.withLock { state in
+            for event in events {
+                state.history[event.rideID, default: []].append(event)
+                Self.deliver(.event(event), to: &state.rideSubscribers[event.rideID], disconnecting: &toFinish)
+                if let driver = event.driverID {
+                    Self.deliver(.event(event), to: &state.driverSubscribers[driver], disconnecting: &toFinish)
+                }
+                if event.status.isFinal {
+                    // The ride's stream ends after its final event.
+                    toFinish +=
+                        state.rideSubscribers.removeValue(forKey: event.rideID)?.values.map(\.continuation) ?? []
+                    state.finished.append((event.rideID, event.at))
+                }
+            }
+            if let latest = events.last?.at {
+                while let oldest = state.finished.first, latest.timeIntervalSince(oldest.at) >= retention {
+                    state.finished.removeFirst()
+                    state.history[oldest.rideID] = nil
+                }
+            }
+        }
+    }
+
+    /// A ride's events from its first, then live; the stream ends after the ride's final event.
+    /// - Returns: nil when the hub has no history of the ride (unknown, or evicted).
+    func subscribe(toRide ride: RideID) -> AsyncStream<StreamItem>? {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: StreamItem.self,
+            bufferingPolicy: .bufferingOldest(Self.bufferLimit)
+        )
+        let id = UUID()
+        enum Outcome { case unknown, live, ended }
+        let outcome = state.withLock { state -> Outcome in
+            guard let history = state.history[ride] else { return .unknown }
+            // Replay and registration happen under one lock: no event is missed or repeated. The
+            // history fits the buffer: a ride has a bounded number of events (about 10, at most 256).
+            for event in history { continuation.yield(.event(event)) }
+            guard !state.isClosed, history.last?.status.isFinal != true else { return .ended }
+            state.rideSubscribers[ride, default: [:]][id] = Subscriber(continuation: continuation)
+            return .live
+        }
+        switch outcome {
+        case .unknown: return nil
+        case .ended:
+            continuation.finish()
+            return stream
+        case .live: break
+        }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { _ = $0.rideSubscribers[ride]?.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// A driver's live events: offers made to it and the events of its rides.
+    func subscribe(toDriver driver: DriverID) -> AsyncStream<StreamItem> {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: StreamItem.self,
+            bufferingPolicy: .bufferingOldest(Self.bufferLimit)
+        )
+        let id = UUID()
+        let isClosed = state.withLock { state in
+            if !state.isClosed {
+                state.driverSubscribers[driver, default: [:]][id] = Subscriber(continuation: continuation)
+            }
+            return state.isClosed
+        }
+        if isClosed {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { _ = $0.driverSubscribers[driver]?.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Sends a keep-alive to every stream.
+    func sendKeepalives() {
+        var toFinish: [AsyncStream<StreamItem>.Continuation] = []
+        defer { for continuation in toFinish { continuation.finish() } }
+        state.withLock { state in
+            for ride in Array(state.rideSubscribers.keys) {
+                Self.deliver(.keepalive, to: &state.rideSubscribers[ride], disconnecting: &toFinish)
+            }
+            for driver in Array(state.driverSubscribers.keys) {
+                Self.deliver(.keepalive, to: &state.driverSubscribers[driver], disconnecting: &toFinish)
+            }
+        }
+    }
+
+    /// Ends every stream and refuses new ones: at shutdown, so the HTTP server can drain.
+    func close() {
+        let continuations = state.withLock { state in
+            state.isClosed = true
+            let all = state.rideSubscribers.values.flatMap(\.values) + state.driverSubscribers.values.flatMap(\.values)
+            state.rideSubscribers = [:]
+            state.driverSubscribers = [:]
+            return all.map(\.continuation)
+        }
+        for continuation in continuations { continuation.finish() }
+    }
+
+    /// The number of open streams, for metrics.
+    var subscriberCount: Int {
+        state.withLock { state in
+            state.rideSubscribers.values.reduce(0) { $0 + $1.count }
+                + state.driverSubscribers.values.reduce(0) { $0 + $1.count }
+        }
+    }
+
+    /// Yields to each subscriber; one whose buffer is full is removed, to be disconnected by the caller
+    /// once the lock is released.
+    private static func deliver(
+        _ item: StreamItem,
+        to subscribers: inout [UUID: Subscriber]?,
+        disconnecting: inout [AsyncStream<StreamItem>.Continuation]
+    ) {
+        guard let current = subscribers else { return }
+        for (id, subscriber) in current {
+            switch subscriber.continuation.yield(item) {
+            case .dropped:
+                disconnecting.append(subscriber.continuation)
+                subscribers?[id] = nil
+            case .terminated:
+                subscribers?[id] = nil
+            case .enqueued:
+                break
+            @unknown default:
+                break
+            }
+        }
+        if subscribers?.isEmpty == true { subscribers = nil }
+    }
+}

@@ -1,0 +1,75 @@
+import DispatchCore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The live event streams, as Server-Sent Events (`text/event-stream`).
+///
+/// Each event is written as `id: <sequence>`, `event: <type>` and `data: <json>`; an idle stream gets a
+/// comment (`: keep-alive`) every 15 seconds. A client that cannot keep up is disconnected (see
+/// `EventHub`) and can reconnect: a ride's stream always starts from the ride's first event.
+struct EventStreamController<Context: RequestContext> {
+    let dispatcher: Dispatcher
+    let hub: EventHub
+
+    func addRoutes(to router: Router<Context>, catalog: RouteCatalog) {
+        catalog.register(.get, "/v1/rides/:rideId/events", on: router, use: rideEvents)
+        catalog.register(.get, "/v1/drivers/:driverId/events", on: router, use: driverEvents)
+    }
+
+    /// `GET /v1/rides/{rideId}/events`: every event of the ride from the first, then live; the stream
+    /// ends after the ride's final event.
+    @Sendable func rideEvents(_ request: Request, context: Context) async throws -> Response {
+        let id = try RideID(context.parameters.get("rideId") ?? "")
+        guard let stream = hub.subscribe(toRide: id) else {
+            throw DispatchError(.rideNotFound, "no ride with ID \(id)")
+        }
+        return Self.response(streaming: stream)
+    }
+
+    /// `GET /v1/drivers/{driverId}/events`: offers made to the driver and the events of its rides, live.
+    @Sendable func driverEvents(_ request: Request, context: Context) async throws -> Response {
+        let id = try DriverID(context.parameters.get("driverId") ?? "")
+        guard dispatcher.driver(id) != nil else {
+            throw DispatchError(.driverNotFound, "driver \(id) has never reported a location")
+        }
+        return Self.response(streaming: hub.subscribe(toDriver: id))
+    }
+
+    static func response(streaming stream: AsyncStream<StreamItem>) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                // A write fails once the client has gone; leaving the loop ends the subscription.
+                for await item in stream {
+                    try await writer.write(ByteBuffer(string: encode(item)))
+                }
+                try await writer.finish(nil)
+            }
+        )
+    }
+
+    /// One item in the Server-Sent Events wire format.
+    static func encode(_ item: StreamItem) -> String {
+        switch item {
+        case .keepalive:
+            return ": keep-alive\n\n"
+        case .event(let event):
+            let data =
+                (try? EventStreamEncoding.encoder.encode(RideEventPayload(event))).map {
+                    String(decoding: $0, as: UTF8.self)
+                } ?? "{}"
+            return "id: \(event.sequence)\nevent: \(event.kind.rawValue)\ndata: \(data)\n\n"
+        }
+    }
+
+}
+
+private enum EventStreamEncoding {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}

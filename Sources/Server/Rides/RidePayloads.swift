@@ -1,0 +1,126 @@
+import DispatchCore
+import Foundation
+import Geo
+import Hummingbird
+
+/// Body of `POST /v1/rides`.
+struct CreateRideRequest: Decodable {
+    let riderId: String
+    let pickup: LatLng
+    let dropoff: LatLng
+}
+
+/// Body of the driver actions (`accept`, `decline`, `arrive`, `start`, `complete`).
+struct DriverActionRequest: Decodable {
+    let driverId: String
+}
+
+/// Body of `POST /v1/rides/{rideId}/cancel`: the rider, or the assigned driver.
+struct CancelRideRequest: Decodable {
+    let riderId: String?
+    let driverId: String?
+}
+
+/// A ride as the API shows it; fields without a value are omitted.
+struct RideResponse: ResponseCodable, Equatable {
+    let id: String
+    let riderId: String
+    let status: String
+    let pickup: LatLng
+    let dropoff: LatLng
+    let driverId: String?
+    let pickupDistanceMeters: Double?
+    let etaSeconds: Int?
+    let requestedAt: String
+    let offeredAt: String?
+    let acceptedAt: String?
+    let arrivedAt: String?
+    let startedAt: String?
+    let completedAt: String?
+    let cancelledAt: String?
+
+    init(_ ride: Ride) {
+        id = ride.id.rawValue
+        riderId = ride.riderID.rawValue
+        status = ride.status.rawValue
+        pickup = LatLng(ride.pickup)
+        dropoff = LatLng(ride.dropoff)
+        driverId = ride.driverID?.rawValue
+        pickupDistanceMeters = ride.pickupDistance.map { ($0.value * 10).rounded() / 10 }
+        etaSeconds = ride.eta.map { Int($0.components.seconds) + ($0.components.attoseconds > 0 ? 1 : 0) }
+        requestedAt = Timestamps.format(ride.requestedAt)
+        offeredAt = ride.offeredAt.map(Timestamps.format)
+        acceptedAt = ride.acceptedAt.map(Timestamps.format)
+        arrivedAt = ride.arrivedAt.map(Timestamps.format)
+        startedAt = ride.startedAt.map(Timestamps.format)
+        completedAt = ride.completedAt.map(Timestamps.format)
+        cancelledAt = ride.cancelledAt.map(Timestamps.format)
+    }
+}
+
+/// An open offer as `GET /v1/drivers/{driverId}/offer` shows it.
+struct OfferResponse: ResponseCodable, Equatable {
+    let rideId: String
+    let pickup: LatLng
+    let dropoff: LatLng
+    let pickupDistanceMeters: Double
+    let offeredAt: String
+    let expiresAt: String
+
+    init(_ offer: Offer) {
+        rideId = offer.rideID.rawValue
+        pickup = LatLng(offer.pickup)
+        dropoff = LatLng(offer.dropoff)
+        pickupDistanceMeters = (offer.explanation.pickupDistance.value * 10).rounded() / 10
+        offeredAt = Timestamps.format(offer.offeredAt)
+        expiresAt = Timestamps.format(offer.expiresAt)
+    }
+}
+
+/// A domain event as the event streams carry it (the `data:` line).
+struct RideEventPayload: Codable, Equatable {
+    /// Why an offer was made, with the offer's terms.
+    struct OfferPayload: Codable, Equatable {
+        let driverId: String
+        let expiresAt: String
+        let pickupDistanceMeters: Double
+        let matching: String
+        let radiusMeters: Double
+        let candidates: Int
+        let rank: Int
+    }
+
+    let rideId: String
+    let riderId: String
+    let sequence: Int
+    let type: String
+    let at: String
+    let status: String
+    let driverId: String?
+    let offer: OfferPayload?
+    let searchRadiusMeters: Double?
+    let pickupDistanceMeters: Double?
+
+    init(_ event: RideEvent) {
+        rideId = event.rideID.rawValue
+        riderId = event.riderID.rawValue
+        sequence = event.sequence
+        type = event.kind.rawValue
+        at = Timestamps.format(event.at)
+        status = event.status.rawValue
+        driverId = event.driverID?.rawValue
+        offer = event.offer.map { offer in
+            OfferPayload(
+                driverId: offer.driverID.rawValue,
+                expiresAt: Timestamps.format(offer.expiresAt),
+                pickupDistanceMeters: (offer.explanation.pickupDistance.value * 10).rounded() / 10,
+                matching: offer.explanation.matching.rawValue,
+                radiusMeters: offer.explanation.radius.value,
+                candidates: offer.explanation.candidates,
+                rank: offer.explanation.rank
+            )
+        }
+        searchRadiusMeters = event.searchRadius?.value
+        pickupDistanceMeters = event.pickupDistance.map { ($0.value * 10).rounded() / 10 }
+    }
+}
