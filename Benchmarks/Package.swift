@@ -24,6 +24,12 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "MatchingBenchmark",
+            dependencies: ["Fleet", .product(name: "DispatchCore", package: servicePackage)],
+            path: "Benchmarks/MatchingBenchmark",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "IndexMemory",
             dependencies: ["Fleet", .product(name: "Geo", package: servicePackage)],
             path: "Benchmarks/IndexMemory",

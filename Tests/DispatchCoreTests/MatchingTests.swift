@@ -143,3 +143,30 @@ struct MatchingTests {
         #expect(batchWins > 0)
     }
 }
+
+@Suite("Batch matching splits demand into independent groups")
+struct IndependentGroupTests {
+    @Test("rides connected through shared candidates form one group; others stay apart")
+    func groups() throws {
+        func candidate(_ id: String, _ meters: Double) throws -> SpatialIndex<DriverID>.Neighbor {
+            var index = SpatialIndex<DriverID>()
+            index.upsert(try DriverID(id), at: cityHall.destination(bearing: .north, distance: Meters(meters)))
+            return try #require(try index.nearest(to: cityHall, limit: 1, within: 10_000).first)
+        }
+        let rides = [
+            [try candidate("a", 100), try candidate("b", 200)],  // 0: a, b
+            [try candidate("c", 100)],  // 1: c
+            [try candidate("b", 150), try candidate("d", 300)],  // 2: b, d (joins 0)
+            [],  // 3: nobody
+            [try candidate("d", 50)],  // 4: d (joins 0 and 2)
+        ]
+        #expect(Matcher.independentGroups(rides) == [[0, 2, 4], [1], [3]])
+        // Solving by groups gives the same choices as solving everything at once would: every ride
+        // that can be matched is, with distinct drivers.
+        let choices = Matcher.batch(rides)
+        #expect(choices[3] == nil)
+        let drivers = choices.enumerated().compactMap { ride, choice in choice.map { rides[ride][$0].key } }
+        #expect(drivers.count == 4)
+        #expect(Set(drivers).count == 4)
+    }
+}

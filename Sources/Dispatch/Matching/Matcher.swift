@@ -21,7 +21,21 @@ enum Matcher {
 
     /// Batch: the assignment of rides to distinct candidates that matches as many rides as possible
     /// and, among those, has the smallest total pickup distance.
+    ///
+    /// Rides that share no candidate, even through other rides, cannot affect each other, so the
+    /// rides are split into such groups (connected components) and each group is solved on its own:
+    /// across a city the groups are small, and the cubic assignment stays cheap as demand grows.
     static func batch(_ rides: [Candidates]) -> [Choice?] {
+        var choices = [Choice?](repeating: nil, count: rides.count)
+        for group in independentGroups(rides) {
+            let solved = optimalAssignment(group.map { rides[$0] })
+            for (position, ride) in group.enumerated() { choices[ride] = solved[position] }
+        }
+        return choices
+    }
+
+    /// The optimal assignment for one group of rides.
+    private static func optimalAssignment(_ rides: [Candidates]) -> [Choice?] {
         var columnOfDriver: [DriverID: Int] = [:]
         for candidates in rides {
             for candidate in candidates where columnOfDriver[candidate.key] == nil {
@@ -40,5 +54,32 @@ enum Matcher {
             positions[row][column].map { rides[row][$0].distance.value }
         }
         return columns.enumerated().map { row, column in column.flatMap { positions[row][$0] } }
+    }
+
+    /// Groups of rides (indices, in order) connected through shared candidates (union-find).
+    static func independentGroups(_ rides: [Candidates]) -> [[Int]] {
+        var parent = Array(rides.indices)
+        func root(_ ride: Int) -> Int {
+            var ride = ride
+            while parent[ride] != ride {
+                parent[ride] = parent[parent[ride]]
+                ride = parent[ride]
+            }
+            return ride
+        }
+        var firstRideOfDriver: [DriverID: Int] = [:]
+        for (ride, candidates) in rides.enumerated() {
+            for candidate in candidates {
+                if let other = firstRideOfDriver[candidate.key] {
+                    let (a, b) = (root(ride), root(other))
+                    if a != b { parent[max(a, b)] = min(a, b) }
+                } else {
+                    firstRideOfDriver[candidate.key] = ride
+                }
+            }
+        }
+        var groups: [Int: [Int]] = [:]
+        for ride in rides.indices { groups[root(ride), default: []].append(ride) }
+        return groups.keys.sorted().compactMap { groups[$0] }
     }
 }
