@@ -16,9 +16,32 @@ struct DriverActionRequest: Decodable {
 }
 
 /// Body of `POST /v1/rides/{rideId}/cancel`: the rider, or the assigned driver.
+///
+/// Either field may be absent, but one that is present must be a string: `null` is refused rather
+/// than read as absent, so `{"driverId": "d1", "riderId": null}` is not a driver's cancellation.
 struct CancelRideRequest: Decodable {
     let riderId: String?
     let driverId: String?
+
+    enum CodingKeys: String, CodingKey {
+        case riderId, driverId
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func string(_ key: CodingKeys) throws -> String? {
+            guard container.contains(key) else { return nil }
+            if try container.decodeNil(forKey: key) {
+                throw DecodingError.typeMismatch(
+                    String.self,
+                    .init(codingPath: container.codingPath + [key], debugDescription: "null is not a string")
+                )
+            }
+            return try container.decode(String.self, forKey: key)
+        }
+        riderId = try string(.riderId)
+        driverId = try string(.driverId)
+    }
 }
 
 /// A ride as the API shows it; fields without a value are omitted.
