@@ -33,19 +33,25 @@ public final class Dispatcher: Sendable {
         self.events = events
     }
 
-    /// Runs a command under the lock and publishes its events before releasing it, so every ride's
-    /// events reach the sink in sequence order.
-    private func command<Result>(
+    /// Runs a command under the lock and publishes its events (with the rides they changed) before
+    /// releasing it, so every ride's events reach the sink in sequence order.
+    private func command<Result: Sendable>(
         _ body: (inout DispatchState, Date) throws(DispatchError) -> Result
-    ) throws(DispatchError) -> Result {
+    ) throws(DispatchError) -> Acknowledged<Result> {
         let now = clock.now()
         return try state.withLock { state throws(DispatchError) in
-            defer {
-                let produced = state.drainEvents()
-                if !produced.isEmpty { events.publish(produced) }
-            }
-            return try body(&state, now)
+            let result = try body(&state, now)
+            return Acknowledged(value: result, receipt: Self.publish(from: &state, to: events))
         }
+    }
+
+    /// Hands the state's pending events to the sink, with the current value of each ride they concern.
+    private static func publish(from state: inout DispatchState, to sink: any DispatchEventSink) -> PublishReceipt? {
+        let produced = state.drainEvents()
+        guard !produced.isEmpty else { return nil }
+        var seen = Set<RideID>()
+        let rides = produced.compactMap { event in seen.insert(event.rideID).inserted ? state.ride(event.rideID) : nil }
+        return sink.publish(EventBatch(events: produced, rides: rides))
     }
 
     private func read<Result>(_ body: (borrowing DispatchState) -> Result) -> Result {
@@ -62,12 +68,12 @@ public final class Dispatcher: Sendable {
     ) throws(DispatchError) -> LocationUpdateOutcome {
         try command { state, now throws(DispatchError) in
             try state.drivers.updateLocation(id, to: location, recordedAt: recordedAt, now: now)
-        }
+        }.value
     }
 
     /// Sets a driver's status. See `DriverRegistry.setStatus(_:to:now:)`.
     public func setStatus(_ id: DriverID, to status: DriverStatus) throws(DispatchError) -> Driver {
-        try command { state, now throws(DispatchError) in try state.drivers.setStatus(id, to: status, now: now) }
+        try command { state, now throws(DispatchError) in try state.drivers.setStatus(id, to: status, now: now) }.value
     }
 
     /// A driver by ID, or nil.
@@ -83,7 +89,7 @@ public final class Dispatcher: Sendable {
     ) throws(DispatchError) -> [SpatialIndex<DriverID>.Neighbor] {
         try command { state, now throws(DispatchError) in
             try state.drivers.nearby(center, radius: radius, limit: limit, now: now)
-        }
+        }.value
     }
 
     /// The open offer a driver holds, if any.
@@ -97,10 +103,11 @@ public final class Dispatcher: Sendable {
     public func requestRide(
         _ request: RideRequest,
         idempotencyKey: String?
-    ) throws(DispatchError) -> (ride: Ride, created: Bool) {
+    ) throws(DispatchError) -> Acknowledged<RideCreation> {
         let id = rideIDs.next()
         return try command { state, now throws(DispatchError) in
-            try state.requestRide(request, idempotencyKey: idempotencyKey, id: id, now: now)
+            let (ride, created) = try state.requestRide(request, idempotencyKey: idempotencyKey, id: id, now: now)
+            return RideCreation(ride: ride, created: created)
         }
     }
 
@@ -110,17 +117,21 @@ public final class Dispatcher: Sendable {
     }
 
     /// The rider cancels. See `DispatchState.cancelByRider(_:rider:now:)`.
-    public func cancel(_ id: RideID, byRider rider: RiderID) throws(DispatchError) -> Ride {
+    public func cancel(_ id: RideID, byRider rider: RiderID) throws(DispatchError) -> Acknowledged<Ride> {
         try command { state, now throws(DispatchError) in try state.cancelByRider(id, rider: rider, now: now) }
     }
 
     /// The assigned driver gives the ride up. See `DispatchState.cancelByDriver(_:driver:now:)`.
-    public func cancel(_ id: RideID, byDriver driver: DriverID) throws(DispatchError) -> Ride {
+    public func cancel(_ id: RideID, byDriver driver: DriverID) throws(DispatchError) -> Acknowledged<Ride> {
         try command { state, now throws(DispatchError) in try state.cancelByDriver(id, driver: driver, now: now) }
     }
 
     /// A driver acts on a ride: accept, decline, arrive, start or complete.
-    public func perform(_ action: DriverAction, on id: RideID, by driver: DriverID) throws(DispatchError) -> Ride {
+    public func perform(
+        _ action: DriverAction,
+        on id: RideID,
+        by driver: DriverID
+    ) throws(DispatchError) -> Acknowledged<Ride> {
         try command { state, now throws(DispatchError) in
             switch action {
             case .accept: try state.accept(id, by: driver, now: now)
@@ -132,6 +143,18 @@ public final class Dispatcher: Sendable {
         }
     }
 
+    /// Rides in memory that match a predicate (for trip history without a database).
+    public func rides(where predicate: (Ride) -> Bool) -> [Ride] {
+        read { state in state.rides.values.filter(predicate) }
+    }
+
+    /// Restores unfinished rides after a restart. See `DispatchState.restore(_:now:)`.
+    /// - Returns: Problems with rides that could not be restored, for the log.
+    @discardableResult
+    public func restore(_ rides: [Ride]) -> [String] {
+        (try? command { state, now in state.restore(rides, now: now) })?.value ?? []
+    }
+
     // MARK: Time
 
     /// Fires every timer that is due (offer expiries, widening, retries, batches, search timeouts) and
@@ -140,17 +163,18 @@ public final class Dispatcher: Sendable {
     @discardableResult
     public func tick() -> (nextDeadline: Date?, expiredDrivers: [DriverID]) {
         // `command` only throws what its body throws, and this body throws nothing.
-        (try? command { state, now in
+        let outcome = try? command { state, now in
             state.tick(now: now)
-            return (state.nextDeadline, state.drivers.expireStale(now: now))
-        }) ?? (nil, [])
+            return TickOutcome(nextDeadline: state.nextDeadline, expiredDrivers: state.drivers.expireStale(now: now))
+        }
+        return (outcome?.value.nextDeadline, outcome?.value.expiredDrivers ?? [])
     }
 
     /// Expires stale drivers; called periodically so counts and memory follow the live fleet.
     /// - Returns: The drivers that went stale.
     @discardableResult
     public func expireStaleDrivers() -> [DriverID] {
-        (try? command { state, now in state.drivers.expireStale(now: now) }) ?? []
+        (try? command { state, now in state.drivers.expireStale(now: now) })?.value ?? []
     }
 
     /// Counts for metrics: drivers by state, rides searching, and the index's memory estimate.
@@ -162,8 +186,21 @@ public final class Dispatcher: Sendable {
                 ridesInMemory: state.rides.count,
                 indexMemoryBytes: state.drivers.indexMemoryBytes
             )
-        }) ?? DispatchSnapshot(drivers: DriverCounts(), ridesSearching: 0, ridesInMemory: 0, indexMemoryBytes: 0)
+        })?.value ?? DispatchSnapshot(drivers: DriverCounts(), ridesSearching: 0, ridesInMemory: 0, indexMemoryBytes: 0)
     }
+}
+
+/// The outcome of a ride request.
+public struct RideCreation: Sendable {
+    /// The ride.
+    public let ride: Ride
+    /// False when an idempotency key returned a ride created earlier.
+    public let created: Bool
+}
+
+private struct TickOutcome: Sendable {
+    let nextDeadline: Date?
+    let expiredDrivers: [DriverID]
 }
 
 /// What a driver can do to a ride it was offered or holds.

@@ -1,6 +1,7 @@
 import DispatchCore
 import Hummingbird
 import Logging
+import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 
@@ -18,6 +19,7 @@ struct ApplicationDependencies: Sendable {
 struct ServiceParts: Sendable {
     let dispatcher: Dispatcher
     let hub: EventHub
+    let persistence: Persistence
 }
 
 /// Wires the routes, middleware and background services of `dispatch-server`.
@@ -33,11 +35,24 @@ func buildApplication(
     var logger = dependencies.logger
     logger.logLevel = configuration.logLevel
     let hub = EventHub(retention: configuration.dispatch.finishedRideRetention)
+    var services: [any Service] = []
+    var sinks: [any DispatchEventSink] = []
+    var persistence = Persistence.memory
+    if let database = configuration.database {
+        let client = PostgresClient(configuration: database.client, backgroundLogger: logger)
+        let writer = RideWriter(client: client, logger: logger)
+        persistence = Persistence(writer: writer, store: PostgresRideStore(client: client, logger: logger))
+        // The writer comes first: its receipt is the one commands wait on.
+        sinks.append(writer)
+        // Services stop in reverse order: the writer flushes before the client closes.
+        services += [client, writer]
+    }
+    sinks += [hub, EventMetrics()]
     let dispatcher = Dispatcher(
         configuration: configuration.dispatch,
         clock: dependencies.clock,
         rideIDs: dependencies.rideIDs,
-        events: EventFanOut(sinks: [hub, EventMetrics()])
+        events: EventFanOut(sinks: sinks)
     )
     let metrics = ServiceMetrics()
 
@@ -51,21 +66,39 @@ func buildApplication(
         dispatcher: dispatcher,
         hub: hub,
         readiness: dependencies.readiness,
+        persistence: persistence,
         metrics: metrics,
         registry: dependencies.metricsRegistry
     ).addRoutes(to: router, catalog: catalog)
     DriverController(dispatcher: dispatcher, metrics: metrics).addRoutes(to: router, catalog: catalog)
-    RideController(dispatcher: dispatcher).addRoutes(to: router, catalog: catalog)
-    EventStreamController(dispatcher: dispatcher, hub: hub).addRoutes(to: router, catalog: catalog)
+    RideController(dispatcher: dispatcher, persistence: persistence).addRoutes(to: router, catalog: catalog)
+    EventStreamController(dispatcher: dispatcher, hub: hub, persistence: persistence).addRoutes(
+        to: router,
+        catalog: catalog
+    )
 
-    let application = Application(
+    services.append(DispatchTicker(dispatcher: dispatcher, hub: hub, metrics: metrics, logger: logger))
+    var application = Application(
         router: router,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "dispatch-server"
         ),
-        services: [DispatchTicker(dispatcher: dispatcher, hub: hub, metrics: metrics, logger: logger)],
+        services: services,
         logger: logger
     )
-    return (application, ServiceParts(dispatcher: dispatcher, hub: hub))
+    if let store = persistence.store, let writer = persistence.writer {
+        // Before the server accepts requests: bring the schema up to date, then restore unfinished rides.
+        application.beforeServerStarts { [logger] in
+            let applied = try await Migrations.apply(on: store.client, logger: logger)
+            if !applied.isEmpty { logger.info("migrations applied", metadata: ["migration.versions": "\(applied)"]) }
+            let unfinished = try await store.unfinishedRides()
+            for problem in dispatcher.restore(unfinished) {
+                logger.error("a stored ride could not be restored", metadata: ["problem": "\(problem)"])
+            }
+            logger.info("rides restored", metadata: ["rides.count": "\(unfinished.count)"])
+            writer.markHealthy(true)
+        }
+    }
+    return (application, ServiceParts(dispatcher: dispatcher, hub: hub, persistence: persistence))
 }

@@ -68,6 +68,7 @@ enum DispatchServer {
                     "http.host": "\(configuration.host)", "http.port": "\(configuration.port)",
                     "storage": "\(configuration.storage.rawValue)",
                     "matching": "\(configuration.dispatch.matching.rawValue)",
+                    "database": "\(configuration.database?.description ?? "none")",
                 ]
             )
             try await group.run()

@@ -15,7 +15,7 @@ struct DispatchScript {
     var now = Date(timeIntervalSince1970: 1_800_000_000)
     /// Every event so far, in order.
     var events: [RideEvent] = []
-    private var rideNumber = 0
+    var rideNumber = 0
 
     init(_ configure: (inout DispatchConfiguration) -> Void = { _ in }) {
         var configuration = DispatchConfiguration()

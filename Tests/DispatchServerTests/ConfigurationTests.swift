@@ -40,7 +40,6 @@ struct ConfigurationTests {
             (["PORT": "65536"], "PORT"),
             (["LOG_LEVEL": "loud"], "LOG_LEVEL"),
             (["STORAGE": "redis"], "STORAGE"),
-            (["STORAGE": "postgres"], "not available yet"),
             (["DRIVER_TTL_SECONDS": "0"], "DRIVER_TTL_SECONDS"),
             (["DRIVER_TTL_SECONDS": "1.5"], "DRIVER_TTL_SECONDS"),
             (["HOST": ""], "HOST"),
@@ -107,6 +106,67 @@ struct ConfigurationTests {
         for option in ServerConfiguration.options {
             #expect(ServerConfiguration.help.contains(option.flag))
             #expect(ServerConfiguration.help.contains(option.environmentVariable))
+        }
+    }
+}
+
+@Suite("Database configuration")
+struct DatabaseConfigurationTests {
+    @Test("STORAGE=postgres reads DATABASE_URL; the password never shows in the description")
+    func databaseURL() throws {
+        let configuration = try ServerConfiguration(
+            arguments: ["dispatch-server"],
+            environment: [
+                "STORAGE": "postgres", "DATABASE_URL": "postgres://app:s3cr%40t@db.example:6543/rides?sslmode=require",
+            ]
+        )
+        let database = try #require(configuration.database)
+        #expect(database.host == "db.example")
+        #expect(database.port == 6543)
+        #expect(database.username == "app")
+        #expect(database.password == "s3cr@t")
+        #expect(database.database == "rides")
+        #expect(database.tls == .require)
+        #expect(!database.description.contains("s3cr"))
+    }
+
+    @Test("the POSTGRES_* variables work instead of DATABASE_URL")
+    func postgresVariables() throws {
+        let configuration = try ServerConfiguration(
+            arguments: ["dispatch-server"],
+            environment: [
+                "STORAGE": "postgres", "POSTGRES_HOST": "pg", "POSTGRES_USER": "u", "POSTGRES_PASSWORD": "p",
+                "POSTGRES_DB": "d",
+            ]
+        )
+        #expect(
+            configuration.database
+                == DatabaseConfiguration(
+                    host: "pg",
+                    port: 5432,
+                    username: "u",
+                    password: "p",
+                    database: "d",
+                    tls: .disable
+                )
+        )
+    }
+
+    @Test(
+        "bad database settings are a clear error",
+        arguments: [
+            (["STORAGE": "postgres"], "needs DATABASE_URL"),
+            (["STORAGE": "postgres", "DATABASE_URL": "mysql://u@h/d"], "DATABASE_URL must look like"),
+            (["STORAGE": "postgres", "DATABASE_URL": "postgres://h/d"], "no user name"),
+            (["STORAGE": "postgres", "DATABASE_URL": "postgres://u@h/d?sslmode=maybe"], "sslmode"),
+            (["STORAGE": "postgres", "POSTGRES_HOST": "h", "POSTGRES_PORT": "x"], "POSTGRES_PORT"),
+        ]
+    )
+    func badSettings(environment: [String: String], mentions: String) {
+        #expect {
+            try ServerConfiguration(arguments: ["dispatch-server"], environment: environment)
+        } throws: { error in
+            (error as? ConfigurationError)?.message.contains(mentions) == true
         }
     }
 }

@@ -24,8 +24,9 @@ public final class RecordingEventSink: DispatchEventSink {
 
     public init() {}
 
-    public func publish(_ events: [RideEvent]) {
-        recorded.withLock { $0.append(contentsOf: events) }
+    public func publish(_ batch: EventBatch) -> PublishReceipt? {
+        recorded.withLock { $0.append(contentsOf: batch.events) }
+        return nil
     }
 
     /// Every event so far.

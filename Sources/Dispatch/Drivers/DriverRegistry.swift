@@ -150,6 +150,24 @@ public struct DriverRegistry: Sendable {
         transition(id, from: [.enRoute], to: .onTrip, ride: drivers[id]?.rideID)
     }
 
+    /// Restores a driver's assignment after a restart: the driver holds `ride` with `status`, at its
+    /// last known place until it reports (stale, so out of every answer meanwhile).
+    /// - Returns: False when the driver already holds another ride.
+    mutating func restoreAssignment(_ id: DriverID, ride: RideID, status: DriverStatus, lastKnown: Coordinate) -> Bool {
+        if let existing = drivers[id], existing.status.isBusy { return false }
+        let distantPast = Date(timeIntervalSince1970: 0)
+        drivers[id] = Driver(
+            id: id,
+            status: status,
+            location: drivers[id]?.location ?? lastKnown,
+            updatedAt: drivers[id]?.updatedAt ?? distantPast,
+            positionTime: drivers[id]?.positionTime ?? distantPast,
+            rideID: ride
+        )
+        index.remove(id)
+        return true
+    }
+
     /// Frees a driver from its offer or ride: available again, and back in the index if fresh.
     mutating func release(_ id: DriverID, now: Date) {
         transition(id, from: [.offered, .enRoute, .onTrip], to: .available, ride: nil)

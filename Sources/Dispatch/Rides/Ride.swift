@@ -115,6 +115,8 @@ public struct Ride: Hashable, Sendable {
     public internal(set) var sequence: Int
     /// The search: radius, deadline and the drivers never to offer this ride again.
     public internal(set) var search: Search
+    /// The `Idempotency-Key` the ride was created with, if any.
+    public internal(set) var idempotencyKey: String?
 
     /// The state of the search for a driver.
     public struct Search: Hashable, Sendable {
@@ -136,4 +138,47 @@ public struct Ride: Hashable, Sendable {
     public var pickup: Coordinate { request.pickup }
     /// Where the rider goes.
     public var dropoff: Coordinate { request.dropoff }
+}
+
+extension Ride {
+    /// Rebuilds a ride from its stored state, for recovery after a restart. Timers and open offers are
+    /// not restored: `DispatchState.restore(_:now:)` resumes the search.
+    public init(
+        restoring id: RideID,
+        request: RideRequest,
+        status: RideStatus,
+        driverID: DriverID?,
+        pickupDistance: Meters?,
+        eta: Duration?,
+        requestedAt: Date,
+        offeredAt: Date?,
+        acceptedAt: Date?,
+        arrivedAt: Date?,
+        startedAt: Date?,
+        completedAt: Date?,
+        cancelledAt: Date?,
+        sequence: Int,
+        searchRadius: Meters,
+        searchDeadline: Date,
+        excluded: Set<DriverID>,
+        idempotencyKey: String?
+    ) {
+        self.id = id
+        self.request = request
+        self.status = status
+        self.driverID = driverID
+        self.pickupDistance = pickupDistance
+        self.eta = eta
+        self.offer = nil
+        self.requestedAt = requestedAt
+        self.offeredAt = offeredAt
+        self.acceptedAt = acceptedAt
+        self.arrivedAt = arrivedAt
+        self.startedAt = startedAt
+        self.completedAt = completedAt
+        self.cancelledAt = cancelledAt
+        self.sequence = sequence
+        self.search = Search(radius: searchRadius, deadline: searchDeadline, excluded: excluded)
+        self.idempotencyKey = idempotencyKey
+    }
 }

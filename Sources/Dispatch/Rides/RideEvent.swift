@@ -29,6 +29,8 @@ public struct RideEvent: Hashable, Sendable {
         case driverCancelled = "driver_cancelled"
         /// No driver accepted before the search timeout.
         case rideUnfulfilled = "ride_unfulfilled"
+        /// After a restart, a ride that held an offer searches again (the offer is re-made).
+        case searchResumed = "search_resumed"
     }
 
     /// The ride.

@@ -29,6 +29,9 @@ extension DispatchState {
             }
             if let ride = rides[earlier.rideID] { return (ride, false) }
         }
+        guard rides[id] == nil else {
+            throw DispatchError(.transitionNotAllowed, "ride ID \(id) is already in use")
+        }
         if let active = activeRideByRider[request.riderID] {
             throw DispatchError(
                 .riderHasActiveRide,
@@ -46,14 +49,14 @@ extension DispatchState {
                 radius: radius,
                 deadline: now + configuration.searchTimeout.timeInterval,
                 excluded: []
-            )
+            ),
+            idempotencyKey: idempotencyKey
         )
         emit(.rideRequested, for: &ride, at: now)
         rides[id] = ride
         activeRideByRider[request.riderID] = id
         if let key = idempotencyKey {
             idempotencyKeys[key] = (request, id)
-            idempotencyKeyOfRide[id] = key
         }
         schedule(.searchTimeout, at: ride.search.deadline, ride: id)
         startSearching(id, now: now)
@@ -110,8 +113,7 @@ extension DispatchState {
         let retention = configuration.finishedRideRetention.timeInterval
         while let oldest = finished.first, now.timeIntervalSince(oldest.at) >= retention {
             finished.removeFirst()
-            rides[oldest.rideID] = nil
-            if let key = idempotencyKeyOfRide.removeValue(forKey: oldest.rideID) {
+            if let key = rides.removeValue(forKey: oldest.rideID)?.idempotencyKey {
                 idempotencyKeys[key] = nil
             }
         }

@@ -19,8 +19,6 @@ public struct DispatchState: Sendable {
     var activeRideByRider: [RiderID: RideID] = [:]
     /// Idempotency keys of ride creation, with the request they were first used for.
     var idempotencyKeys: [String: (request: RideRequest, rideID: RideID)] = [:]
-    /// The idempotency key a ride was created with, to forget it with the ride.
-    var idempotencyKeyOfRide: [RideID: String] = [:]
     /// Rides searching for a driver without an open offer.
     var searching: Set<RideID> = []
     /// Timers, soonest first. Stale entries (the ride moved on) are skipped when they fire.

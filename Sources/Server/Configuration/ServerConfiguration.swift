@@ -14,7 +14,7 @@ struct ServerConfiguration: Sendable, Equatable {
     enum Storage: String, Sendable, CaseIterable {
         /// In memory only: demos, tests, benchmarks of the core.
         case memory
-        /// PostgreSQL: arrives with the persistence work (issue #4).
+        /// PostgreSQL: rides and their events are durable before commands are answered.
         case postgres
     }
 
@@ -25,13 +25,20 @@ struct ServerConfiguration: Sendable, Equatable {
     var shutdownDelay = Duration.zero
     /// The dispatch core's settings (driver freshness, matching, offers, search).
     var dispatch = DispatchConfiguration()
+    /// Where PostgreSQL is, with `STORAGE=postgres`.
+    var database: DatabaseConfiguration?
 
     /// The documented options, in `--help` order.
     static let options: [Option] = [
         Option("host", "127.0.0.1", "Address to listen on."),
         Option("port", "8080", "TCP port to listen on (1-65535)."),
         Option("log.level", "info", "trace, debug, info, notice, warning, error or critical."),
-        Option("storage", "memory", "Where rides are kept: memory (postgres arrives with issue #4)."),
+        Option("storage", "memory", "Where rides are kept: memory (lost on restart) or postgres (durable)."),
+        Option(
+            "database.url",
+            "",
+            "postgres://user:password@host:5432/db[?sslmode=require] (or POSTGRES_HOST, _PORT, _USER, _PASSWORD, _DB)."
+        ),
         Option(
             "driver.ttl.seconds",
             "30",
@@ -109,13 +116,17 @@ struct ServerConfiguration: Sendable, Equatable {
             guard let parsed = Storage(rawValue: storage.lowercased()) else {
                 throw values.error("storage", "must be memory or postgres, got \"\(storage)\"")
             }
-            guard parsed == .memory else {
-                throw values.error(
-                    "storage",
-                    "=postgres is not available yet (it arrives with the persistence work); use memory"
-                )
-            }
             self.storage = parsed
+        }
+        if storage == .postgres {
+            if let url = values.string("database.url"), !url.isEmpty {
+                database = try DatabaseConfiguration(url: url)
+            } else {
+                database = try DatabaseConfiguration(environment: environment)
+            }
+            guard database != nil else {
+                throw values.error("storage", "=postgres needs DATABASE_URL (or POSTGRES_HOST and friends)")
+            }
         }
         if let delay = try values.integer("shutdown.delay.seconds", in: 0...300) { shutdownDelay = .seconds(delay) }
         try readDispatch(values)

@@ -7,6 +7,8 @@ import Synchronization
 /// vanished clients are noticed.
 enum StreamItem: Sendable, Equatable {
     case event(RideEvent)
+    /// An event read back from the database (a replay after a restart or for an old ride).
+    case stored(StoredEvent)
     case keepalive
 }
 
@@ -43,6 +45,12 @@ final class EventHub: DispatchEventSink {
         self.retention = TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 
+    func publish(_ batch: EventBatch) -> PublishReceipt? {
+        publish(batch.events)
+        return nil
+    }
+
+    /// Appends events to their rides' histories and yields them to the matching streams.
     func publish(_ events: [RideEvent]) {
         // Streams are finished after the lock is released: finishing runs their termination handlers,
         // which take the lock themselves.
@@ -81,7 +89,9 @@ final class EventHub: DispatchEventSink {
         let id = UUID()
         enum Outcome { case unknown, live, ended }
         let outcome = state.withLock { state -> Outcome in
-            guard let history = state.history[ride] else { return .unknown }
+            // Only a history that starts at event 1 can be replayed from memory (after a restart, a
+            // recovered ride's earlier events are in the database).
+            guard let history = state.history[ride], history.first?.sequence == 1 else { return .unknown }
             // Replay and registration happen under one lock: no event is missed or repeated. The
             // history fits the buffer: a ride has a bounded number of events (about 10, at most 256).
             for event in history { continuation.yield(.event(event)) }
@@ -95,6 +105,29 @@ final class EventHub: DispatchEventSink {
             continuation.finish()
             return stream
         case .live: break
+        }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { _ = $0.rideSubscribers[ride]?.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// A ride's live events only, without replay: for a caller that replays stored events itself. The
+    /// stream ends after the ride's final event, or at once if the hub has already seen it.
+    func subscribeLive(toRide ride: RideID) -> AsyncStream<StreamItem> {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: StreamItem.self,
+            bufferingPolicy: .bufferingOldest(Self.bufferLimit)
+        )
+        let id = UUID()
+        let registered = state.withLock { state -> Bool in
+            guard !state.isClosed, state.history[ride]?.last?.status.isFinal != true else { return false }
+            state.rideSubscribers[ride, default: [:]][id] = Subscriber(continuation: continuation)
+            return true
+        }
+        guard registered else {
+            continuation.finish()
+            return stream
         }
         continuation.onTermination = { [weak self] _ in
             self?.state.withLock { _ = $0.rideSubscribers[ride]?.removeValue(forKey: id) }

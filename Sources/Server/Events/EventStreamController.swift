@@ -11,6 +11,7 @@ import NIOCore
 struct EventStreamController<Context: RequestContext> {
     let dispatcher: Dispatcher
     let hub: EventHub
+    let persistence: Persistence
 
     func addRoutes(to router: Router<Context>, catalog: RouteCatalog) {
         catalog.register(.get, "/v1/rides/:rideId/events", on: router, use: rideEvents)
@@ -21,9 +22,27 @@ struct EventStreamController<Context: RequestContext> {
     /// ends after the ride's final event.
     @Sendable func rideEvents(_ request: Request, context: Context) async throws -> Response {
         let id = try RideID(context.parameters.get("rideId") ?? "")
-        guard let stream = hub.subscribe(toRide: id) else {
-            throw DispatchError(.rideNotFound, "no ride with ID \(id)")
+        if let stream = hub.subscribe(toRide: id) { return Self.response(streaming: stream) }
+        guard let store = persistence.store else { throw DispatchError(.rideNotFound, "no ride with ID \(id)") }
+        // Not (all) in memory: subscribe to what comes next first, then replay what is stored, so no
+        // event falls between the two; live events the replay already had are skipped.
+        let live = hub.subscribeLive(toRide: id)
+        let stored = try await store.events(of: id)
+        guard !stored.isEmpty else { throw DispatchError(.rideNotFound, "no ride with ID \(id)") }
+        let lastStored = stored.last?.sequence ?? 0
+        let ended = stored.last?.isFinal ?? false
+        let (stream, continuation) = AsyncStream.makeStream(of: StreamItem.self)
+        let forward = Task {
+            for event in stored { continuation.yield(.stored(event)) }
+            if !ended {
+                for await item in live {
+                    if case .event(let event) = item, event.sequence <= lastStored { continue }
+                    continuation.yield(item)
+                }
+            }
+            continuation.finish()
         }
+        continuation.onTermination = { _ in forward.cancel() }
         return Self.response(streaming: stream)
     }
 
@@ -55,6 +74,8 @@ struct EventStreamController<Context: RequestContext> {
         switch item {
         case .keepalive:
             return ": keep-alive\n\n"
+        case .stored(let event):
+            return "id: \(event.sequence)\nevent: \(event.type)\ndata: \(event.payload)\n\n"
         case .event(let event):
             let data =
                 (try? EventStreamEncoding.encoder.encode(RideEventPayload(event))).map {

@@ -147,7 +147,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                     headers[.allow] = allowed
                 }
             }
-            if apiError.status.kind == .serverError {
+            // 500 is a bug; other 5xx (draining, database unavailable) are deliberate answers.
+            if apiError.status == .internalServerError {
                 context.logger.error(
                     "request failed",
                     metadata: ["http.path": "\(request.uri.path)", "error": "\(String(reflecting: error))"]

@@ -7,6 +7,7 @@ struct OperationsController<Context: RequestContext> {
     let dispatcher: Dispatcher
     let hub: EventHub
     let readiness: Readiness
+    let persistence: Persistence
     let metrics: ServiceMetrics
     let registry: PrometheusCollectorRegistry
 
@@ -19,6 +20,9 @@ struct OperationsController<Context: RequestContext> {
         catalog.register(.get, "/readyz", on: router) { _, _ in
             guard readiness.isReady else {
                 throw APIError(.serviceUnavailable, code: "draining", "the service is shutting down")
+            }
+            guard persistence.isReady else {
+                throw APIError(.serviceUnavailable, code: "database_unavailable", "the database is unreachable")
             }
             return Status(status: "ready")
         }

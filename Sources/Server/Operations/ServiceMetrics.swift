@@ -64,10 +64,11 @@ final class EventMetrics: DispatchEventSink {
         }
     )
 
-    func publish(_ events: [RideEvent]) {
+    func publish(_ batch: EventBatch) -> PublishReceipt? {
         pending.withLock { pending in
-            for event in events { record(event, &pending) }
+            for event in batch.events { record(event, &pending) }
         }
+        return nil
     }
 
     private func record(_ event: RideEvent, _ pending: inout Pending) {
@@ -99,18 +100,26 @@ final class EventMetrics: DispatchEventSink {
             rides[.unfulfilled]?.increment()
         case .rideCompleted:
             rides[.completed]?.increment()
+        case .searchResumed:
+            pending.openOffers.remove(event.rideID)
         case .searchWidened, .driverArrived, .tripStarted, .driverCancelled:
             break
         }
     }
 }
 
-/// Hands each command's events to several sinks, in order.
+/// Hands each command's events to several sinks, in order; the receipt is the first sink's that
+/// gives one (the store's).
 struct EventFanOut: DispatchEventSink {
     let sinks: [any DispatchEventSink]
 
-    func publish(_ events: [RideEvent]) {
-        for sink in sinks { sink.publish(events) }
+    func publish(_ batch: EventBatch) -> PublishReceipt? {
+        var receipt: PublishReceipt?
+        for sink in sinks {
+            let given = sink.publish(batch)
+            if receipt == nil { receipt = given }
+        }
+        return receipt
     }
 }
 

@@ -5,12 +5,22 @@ import Hummingbird
 
 /// The ride endpoints: create, read, cancel, and the driver's actions. Thin: decode, validate, call
 /// the `Dispatcher`, encode.
+///
+/// Commands (create, cancel, the driver's actions) answer only after their events are durable: they are
+/// refused up front while storage is unavailable, and wait for the group commit before answering.
 struct RideController<Context: RequestContext> {
     let dispatcher: Dispatcher
+    let persistence: Persistence
 
     func addRoutes(to router: Router<Context>, catalog: RouteCatalog) {
         catalog.register(.post, "/v1/rides", on: router, use: create)
         catalog.register(.get, "/v1/rides/:rideId", on: router, use: ride)
+        catalog.register(.get, "/v1/riders/:riderId/rides", on: router) { request, context in
+            try await history(of: .rider(RiderID(context.parameters.get("riderId") ?? "")), request)
+        }
+        catalog.register(.get, "/v1/drivers/:driverId/rides", on: router) { request, context in
+            try await history(of: .driver(DriverID(context.parameters.get("driverId") ?? "")), request)
+        }
         catalog.register(.post, "/v1/rides/:rideId/cancel", on: router, use: cancel)
         for action in DriverAction.allCases {
             catalog.register(.post, "/v1/rides/:rideId/\(action.rawValue)", on: router) { request, context in
@@ -29,7 +39,25 @@ struct RideController<Context: RequestContext> {
             pickup: body.pickup.coordinate(),
             dropoff: body.dropoff.coordinate()
         )
-        let outcome = try dispatcher.requestRide(rideRequest, idempotencyKey: key)
+        try persistence.checkAvailable()
+        // A key used before a restart is only in the store.
+        if let key, let store = persistence.store, let stored = try await store.ride(idempotencyKey: key) {
+            guard stored.request == rideRequest else {
+                throw DispatchError(
+                    .idempotencyKeyReused,
+                    "Idempotency-Key \(key) was already used for a different request (ride \(stored.id))"
+                )
+            }
+            let current = dispatcher.ride(stored.id) ?? stored
+            return EditedResponse(
+                status: .ok,
+                headers: [.location: "/v1/rides/\(current.id)"],
+                response: RideResponse(current)
+            )
+        }
+        let acknowledged = try dispatcher.requestRide(rideRequest, idempotencyKey: key)
+        try await persistence.waitUntilDurable(acknowledged.receipt)
+        let outcome = acknowledged.value
         return EditedResponse(
             status: outcome.created ? .created : .ok,
             headers: [.location: "/v1/rides/\(outcome.ride.id)"],
@@ -40,8 +68,9 @@ struct RideController<Context: RequestContext> {
     /// `GET /v1/rides/{rideId}` → 200 or 404.
     @Sendable func ride(_ request: Request, context: Context) async throws -> RideResponse {
         let id = try rideID(context)
-        guard let ride = dispatcher.ride(id) else { throw DispatchError(.rideNotFound, "no ride with ID \(id)") }
-        return RideResponse(ride)
+        if let ride = dispatcher.ride(id) { return RideResponse(ride) }
+        if let store = persistence.store, let ride = try await store.ride(id) { return RideResponse(ride) }
+        throw DispatchError(.rideNotFound, "no ride with ID \(id)")
     }
 
     /// `POST /v1/rides/{rideId}/cancel` with `{"riderId"}` (the rider) or `{"driverId"}` (the assigned
@@ -50,14 +79,21 @@ struct RideController<Context: RequestContext> {
         let id = try rideID(context)
         var request = request
         let body = try await request.decodeJSON(as: CancelRideRequest.self)
+        let acknowledged: Acknowledged<Ride>
         switch (body.riderId, body.driverId) {
         case (let rider?, nil):
-            return RideResponse(try dispatcher.cancel(id, byRider: RiderID(rider)))
+            let rider = try RiderID(rider)
+            try persistence.checkAvailable()
+            acknowledged = try dispatcher.cancel(id, byRider: rider)
         case (nil, let driver?):
-            return RideResponse(try dispatcher.cancel(id, byDriver: DriverID(driver)))
+            let driver = try DriverID(driver)
+            try persistence.checkAvailable()
+            acknowledged = try dispatcher.cancel(id, byDriver: driver)
         default:
             throw APIError(.badRequest, code: "missing_field", "give exactly one of 'riderId' and 'driverId'")
         }
+        try await persistence.waitUntilDurable(acknowledged.receipt)
+        return RideResponse(acknowledged.value)
     }
 
     /// `POST /v1/rides/{rideId}/{accept|decline|arrive|start|complete}` with `{"driverId"}`.
@@ -65,7 +101,56 @@ struct RideController<Context: RequestContext> {
         let id = try rideID(context)
         var request = request
         let body = try await request.decodeJSON(as: DriverActionRequest.self)
-        return RideResponse(try dispatcher.perform(action, on: id, by: DriverID(body.driverId)))
+        let driver = try DriverID(body.driverId)
+        try persistence.checkAvailable()
+        let acknowledged = try dispatcher.perform(action, on: id, by: driver)
+        try await persistence.waitUntilDurable(acknowledged.receipt)
+        return RideResponse(acknowledged.value)
+    }
+
+    /// `GET /v1/riders/{riderId}/rides` and `GET /v1/drivers/{driverId}/rides`: the trip history, newest
+    /// first, `limit` (1–100, default 20) rides requested before `before` (RFC 3339).
+    func history(of owner: HistoryOwner, _ request: Request) async throws -> RideHistoryResponse {
+        let query = request.uri.queryParameters
+        var limit = 20
+        if let text = query["limit"] {
+            guard let value = Int(String(text)), (1...100).contains(value) else {
+                throw APIError(
+                    .badRequest,
+                    code: "invalid_query",
+                    "limit must be an integer in [1, 100], got \"\(text.prefix(64))\""
+                )
+            }
+            limit = value
+        }
+        var before: Date?
+        if let text = query["before"] {
+            guard let date = Timestamps.parse(String(text)) else {
+                throw APIError(
+                    .badRequest,
+                    code: "invalid_query",
+                    "before must be an RFC 3339 time, got \"\(text.prefix(64))\""
+                )
+            }
+            before = date
+        }
+        let rides: [Ride]
+        if let store = persistence.store {
+            rides = try await store.history(of: owner, before: before, limit: limit)
+        } else {
+            rides = dispatcher.rides { ride in
+                let matches =
+                    switch owner {
+                    case .rider(let rider): ride.riderID == rider
+                    case .driver(let driver): ride.driverID == driver
+                    }
+                return matches && before.map { ride.requestedAt < $0 } ?? true
+            }
+            .sorted { ($0.requestedAt, $0.id) > ($1.requestedAt, $1.id) }
+            .prefix(limit)
+            .map { $0 }
+        }
+        return RideHistoryResponse(rides: rides.map(RideResponse.init))
     }
 
     private func rideID(_ context: Context) throws -> RideID {

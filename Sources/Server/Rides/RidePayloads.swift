@@ -81,6 +81,11 @@ struct RideResponse: ResponseCodable, Equatable {
     }
 }
 
+/// A trip history, newest first.
+struct RideHistoryResponse: ResponseCodable, Equatable {
+    let rides: [RideResponse]
+}
+
 /// An open offer as `GET /v1/drivers/{driverId}/offer` shows it.
 struct OfferResponse: ResponseCodable, Equatable {
     let rideId: String

@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The database schema, as versioned migrations applied in order at start-up.
+///
+/// Rules: a migration is never edited once applied (its checksum is stored and checked at every
+/// start; a mismatch stops the service); changes are new migrations with the next version. Two
+/// instances starting at once are safe: the whole run holds a PostgreSQL advisory lock.
+enum Migrations {
+    struct Migration: Sendable {
+        let version: Int
+        let name: String
+        /// The statements, run in order in one transaction (one statement per query: PostgreSQL's
+        /// extended protocol takes one at a time).
+        let statements: [String]
+
+        var sql: String { statements.joined(separator: ";\n") }
+
+        /// FNV-1a of the SQL: detects an edited migration (not a security measure).
+        var checksum: String {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in sql.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
+            return String(hash, radix: 16)
+        }
+    }
+
+    /// The advisory lock key of the migration run (an arbitrary constant: "dispatch" in ASCII).
+    static let advisoryLockKey: Int64 = 0x6469_7370_6174_6368
+
+    static let all: [Migration] = [
+        Migration(
+            version: 1,
+            name: "rides and ride events",
+            statements: [
+                """
+                CREATE TABLE rides (
+                    id text PRIMARY KEY,
+                    rider_id text NOT NULL,
+                    status text NOT NULL,
+                    pickup_lat double precision NOT NULL,
+                    pickup_lng double precision NOT NULL,
+                    dropoff_lat double precision NOT NULL,
+                    dropoff_lng double precision NOT NULL,
+                    driver_id text,
+                    pickup_distance_m double precision,
+                    eta_ms bigint,
+                    requested_at timestamptz NOT NULL,
+                    offered_at timestamptz,
+                    accepted_at timestamptz,
+                    arrived_at timestamptz,
+                    started_at timestamptz,
+                    completed_at timestamptz,
+                    cancelled_at timestamptz,
+                    last_sequence integer NOT NULL,
+                    idempotency_key text UNIQUE,
+                    search_radius_m double precision NOT NULL,
+                    search_deadline timestamptz NOT NULL,
+                    excluded_drivers text NOT NULL DEFAULT '',
+                    updated_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                "CREATE INDEX rides_by_rider ON rides (rider_id, requested_at DESC)",
+                "CREATE INDEX rides_by_driver ON rides (driver_id, requested_at DESC) WHERE driver_id IS NOT NULL",
+                """
+                CREATE INDEX rides_unfinished ON rides (requested_at)
+                    WHERE status NOT IN ('completed', 'cancelled', 'unfulfilled')
+                """,
+                """
+                CREATE TABLE ride_events (
+                    ride_id text NOT NULL REFERENCES rides (id),
+                    sequence integer NOT NULL,
+                    type text NOT NULL,
+                    at timestamptz NOT NULL,
+                    payload jsonb NOT NULL,
+                    PRIMARY KEY (ride_id, sequence)
+                )
+                """,
+            ]
+        )
+    ]
+
+    /// Applies every migration not yet applied, each in its own transaction, under the advisory lock.
+    /// - Returns: The versions applied by this call.
+    /// - Throws: When an applied migration's checksum differs from the code's, or on database errors.
+    @discardableResult
+    static func apply(_ migrations: [Migration] = all, on client: PostgresClient, logger: Logger) async throws -> [Int]
+    {
+        try await client.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(advisoryLockKey))", logger: logger)
+            do {
+                let applied = try await run(migrations, on: connection, logger: logger)
+                try await connection.query("SELECT pg_advisory_unlock(\(advisoryLockKey))", logger: logger)
+                return applied
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(advisoryLockKey))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    private static func run(
+        _ migrations: [Migration],
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [Int] {
+        try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version integer PRIMARY KEY,
+                name text NOT NULL,
+                checksum text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            logger: logger
+        )
+        var existing: [Int: String] = [:]
+        for try await (version, checksum) in try await connection.query(
+            "SELECT version, checksum FROM schema_migrations",
+            logger: logger
+        ).decode((Int, String).self) {
+            existing[version] = checksum
+        }
+        var applied: [Int] = []
+        for migration in migrations.sorted(by: { $0.version < $1.version }) {
+            if let checksum = existing[migration.version] {
+                guard checksum == migration.checksum else {
+                    throw MigrationError(
+                        "migration \(migration.version) (\(migration.name)) was edited after it was applied; "
+                            + "add a new migration instead"
+                    )
+                }
+                continue
+            }
+            logger.info("applying migration", metadata: ["migration.version": "\(migration.version)"])
+            try await connection.withTransaction(logger: logger) { connection in
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))",
+                    logger: logger
+                )
+            }
+            applied.append(migration.version)
+        }
+        return applied
+    }
+}
+
+/// A migration problem that must stop the service.
+struct MigrationError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,28 @@
+import DispatchCore
+import Foundation
+
+/// How rides are kept (`STORAGE`): in memory only, or in PostgreSQL through the group-committing
+/// writer and the store's reads. Controllers ask it whether commands may run and wait on it before
+/// answering.
+struct Persistence: Sendable {
+    /// The writer, with `STORAGE=postgres`.
+    let writer: RideWriter?
+    /// The reads, with `STORAGE=postgres`.
+    let store: PostgresRideStore?
+
+    /// Everything in memory: nothing to wait for, nothing older than the dispatcher's memory.
+    static let memory = Persistence(writer: nil, store: nil)
+
+    /// Throws `503 database_unavailable` when commands cannot be made durable now.
+    func checkAvailable() throws {
+        try writer?.checkAvailable()
+    }
+
+    /// Waits until a command's events are committed (immediately in memory mode).
+    func waitUntilDurable(_ receipt: PublishReceipt?) async throws {
+        try await writer?.waitUntilDurable(receipt)
+    }
+
+    /// Whether the service can take traffic as far as storage goes.
+    var isReady: Bool { writer?.isAvailable ?? true }
+}

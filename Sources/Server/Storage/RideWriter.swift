@@ -1,0 +1,322 @@
+import CoreMetrics
+import DequeModule
+import DispatchCore
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// Writes rides and their events to PostgreSQL with group commit, off the dispatcher's path.
+///
+/// As the dispatcher's event sink, `publish` only appends a batch to a queue and returns its position
+/// (under the dispatcher's lock, so the queue is in event order). The writer loop commits everything
+/// queued in one transaction, then the next: while one transaction is in flight, new batches gather,
+/// so the number of transactions grows slower than the load. Commands wait for their position to be
+/// committed (`waitUntilDurable`) before answering; events the service makes by itself (offers,
+/// expiries, widening) are simply written behind. Retried batches are harmless: event inserts skip
+/// stored events, and a ride row only moves to a later sequence.
+///
+/// While PostgreSQL is unreachable, `isAvailable` is false (commands are refused with 503, readiness
+/// fails), queued batches stay queued, and the loop retries with back-off until the database returns.
+final class RideWriter: DispatchEventSink, Service {
+    struct Settings: Sendable {
+        /// The most events one transaction writes.
+        var maximumBatchEvents = 5_000
+        /// Above this many queued events the writer reports itself unavailable, so new commands are
+        /// refused until it catches up (back-pressure instead of unbounded memory).
+        var queueCapacity = 100_000
+        /// How long a command waits for its commit before answering 503.
+        var commitTimeout: Duration = .seconds(5)
+        /// The longest a transaction or a health check may take before it counts as failed.
+        var statementTimeout: Duration = .seconds(5)
+    }
+
+    private struct Entry: Sendable {
+        let position: UInt64
+        let events: [RideEvent]
+        let rides: [Ride]
+    }
+
+    private struct Waiter {
+        let position: UInt64
+        let deadline: ContinuousClock.Instant
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var queue: Deque<Entry> = []
+        var queuedEvents = 0
+        var nextPosition: UInt64 = 1
+        var committed: UInt64 = 0
+        var waiters: [UInt64: Waiter] = [:]
+        var nextWaiter: UInt64 = 0
+        var healthy = false
+        var lastSuccess: ContinuousClock.Instant?
+    }
+
+    private let state = Mutex(State())
+    private let client: PostgresClient
+    private let settings: Settings
+    private let logger: Logger
+    private let signal: AsyncStream<Void>.Continuation
+    private let signals: AsyncStream<Void>
+    private let clock = ContinuousClock()
+
+    private let queueDepth = Gauge(label: "dispatch_store_queue_events")
+    private let batchEvents = Recorder(label: "dispatch_store_batch_events", aggregate: true)
+    private let commitDuration = Timer(label: "dispatch_store_commit_seconds", preferredDisplayUnit: .seconds)
+    private let errors = Counter(label: "dispatch_store_errors_total")
+    private let available = Gauge(label: "dispatch_store_available")
+
+    init(client: PostgresClient, settings: Settings = Settings(), logger: Logger) {
+        self.client = client
+        self.settings = settings
+        self.logger = logger
+        (signals, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    // MARK: Sink
+
+    func publish(_ batch: EventBatch) -> PublishReceipt? {
+        let position = state.withLock { state in
+            let position = state.nextPosition
+            state.nextPosition += 1
+            state.queue.append(Entry(position: position, events: batch.events, rides: batch.rides))
+            state.queuedEvents += batch.events.count
+            return position
+        }
+        signal.yield()
+        return PublishReceipt(position: position)
+    }
+
+    // MARK: Commands
+
+    /// Whether commands may run now: the database answered recently and the queue is not overfull.
+    var isAvailable: Bool {
+        state.withLock { $0.healthy && $0.queuedEvents < settings.queueCapacity }
+    }
+
+    /// Throws `503 database_unavailable` unless commands may run now.
+    func checkAvailable() throws {
+        guard isAvailable else {
+            throw APIError(
+                .serviceUnavailable,
+                code: "database_unavailable",
+                "the database is unreachable or behind; the command was not applied, retry later"
+            )
+        }
+    }
+
+    /// Waits until the batch with this receipt is committed.
+    /// - Throws: `503 commit_timeout` after `commitTimeout`: the command was applied in memory but its
+    ///   durability is unknown; the client should re-read the ride or retry with its idempotency key.
+    func waitUntilDurable(_ receipt: PublishReceipt?) async throws {
+        guard let receipt else { return }
+        let deadline = clock.now + settings.commitTimeout
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let ready = state.withLock { state -> Bool in
+                guard state.committed < receipt.position else { return true }
+                state.nextWaiter += 1
+                state.waiters[state.nextWaiter] = Waiter(
+                    position: receipt.position,
+                    deadline: deadline,
+                    continuation: continuation
+                )
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    // MARK: Service
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.expireWaiters() }
+            group.addTask { await self.checkHealth() }
+            await withGracefulShutdownHandler {
+                await self.writeLoop()
+            } onGracefulShutdown: {
+                self.signal.finish()
+            }
+            group.cancelAll()
+        }
+        // Anyone still waiting gets an answer.
+        let remaining = state.withLock { state in
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in remaining { waiter.continuation.resume(throwing: Self.commitTimeoutError) }
+    }
+
+    /// Commits queued batches, all that are queued at once, until shutdown; then flushes what is left
+    /// (for up to `statementTimeout` while the database is reachable).
+    private func writeLoop() async {
+        var failures = 0
+        for await _ in signals {
+            while !Task.isCancelled, let entries = nextEntries() {
+                if await commit(entries) {
+                    failures = 0
+                } else {
+                    failures += 1
+                    let backoff = Duration.milliseconds(min(2_000, 50 << min(failures, 6)))
+                    try? await Task.sleep(for: backoff)
+                }
+            }
+        }
+        let deadline = clock.now + settings.statementTimeout
+        while clock.now < deadline, let entries = nextEntries() {
+            if !(await commit(entries)) { try? await Task.sleep(for: .milliseconds(100)) }
+        }
+        let lost = state.withLock { $0.queuedEvents }
+        if lost > 0 {
+            logger.error(
+                "shutting down with events not written (they were not acknowledged; recovery re-makes offers)",
+                metadata: ["events.count": "\(lost)"]
+            )
+        }
+    }
+
+    private func nextEntries() -> [Entry]? {
+        state.withLock { state -> [Entry]? in
+            guard !state.queue.isEmpty else { return nil }
+            var taken: [Entry] = []
+            var events = 0
+            for entry in state.queue {
+                if !taken.isEmpty, events + entry.events.count > settings.maximumBatchEvents { break }
+                taken.append(entry)
+                events += entry.events.count
+            }
+            return taken
+        }
+    }
+
+    /// Writes entries in one transaction. On success they leave the queue and their waiters resume.
+    private func commit(_ entries: [Entry]) async -> Bool {
+        var latest: [RideID: Ride] = [:]
+        for entry in entries {
+            for ride in entry.rides { latest[ride.id] = ride }
+        }
+        let rides = Array(latest.values)
+        let events = entries.flatMap(\.events)
+        let started = clock.now
+        do {
+            try await withTimeout(settings.statementTimeout) { [client, logger] in
+                try await client.withTransaction(logger: logger) { connection in
+                    for chunk in stride(from: 0, to: rides.count, by: 1_000) {
+                        try await connection.query(
+                            RideRows.upsert(Array(rides[chunk..<min(rides.count, chunk + 1_000)])),
+                            logger: logger
+                        )
+                    }
+                    for chunk in stride(from: 0, to: events.count, by: 5_000) {
+                        try await connection.query(
+                            RideRows.insert(Array(events[chunk..<min(events.count, chunk + 5_000)])),
+                            logger: logger
+                        )
+                    }
+                }
+            }
+        } catch {
+            errors.increment()
+            markHealthy(false)
+            logger.warning("writing rides failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
+            return false
+        }
+        let elapsed = (clock.now - started).components
+        commitDuration.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+        batchEvents.record(events.count)
+        let lastPosition = entries.last?.position ?? 0
+        let resumed = state.withLock { state -> [Waiter] in
+            state.queue.removeFirst(entries.count)
+            state.queuedEvents -= events.count
+            state.committed = max(state.committed, lastPosition)
+            state.healthy = true
+            state.lastSuccess = clock.now
+            let done = state.waiters.filter { $0.value.position <= state.committed }
+            for key in done.keys { state.waiters[key] = nil }
+            queueDepth.record(state.queuedEvents)
+            return Array(done.values)
+        }
+        available.record(1)
+        for waiter in resumed { waiter.continuation.resume() }
+        return true
+    }
+
+    /// Fails waiters whose commit did not come in time.
+    private func expireWaiters() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = clock.now
+            let expired = state.withLock { state -> [Waiter] in
+                let late = state.waiters.filter { $0.value.deadline <= now }
+                for key in late.keys { state.waiters[key] = nil }
+                queueDepth.record(state.queuedEvents)
+                return Array(late.values)
+            }
+            for waiter in expired { waiter.continuation.resume(throwing: Self.commitTimeoutError) }
+        }
+    }
+
+    /// While idle, asks the database `SELECT 1` every second, so readiness follows it.
+    private func checkHealth() async {
+        while !Task.isCancelled {
+            let recent = state.withLock { state in state.lastSuccess.map { clock.now - $0 < .seconds(1) } ?? false }
+            if !recent {
+                let ok: Bool
+                do {
+                    try await withTimeout(.seconds(2)) { [client] in _ = try await client.query("SELECT 1") }
+                    ok = true
+                } catch {
+                    ok = false
+                }
+                markHealthy(ok)
+                if ok { state.withLock { $0.lastSuccess = clock.now } }
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Records whether the database answers (the start-up sequence marks it after migrations).
+    func markHealthy(_ healthy: Bool) {
+        let changed = state.withLock { state in
+            defer { state.healthy = healthy }
+            return state.healthy != healthy
+        }
+        available.record(healthy ? 1 : 0)
+        if changed {
+            if healthy {
+                logger.info("database reachable")
+            } else {
+                logger.error("database unreachable: refusing commands, queueing written-behind events")
+            }
+        }
+    }
+
+    static let commitTimeoutError = APIError(
+        .serviceUnavailable,
+        code: "commit_timeout",
+        "the command was applied but is not yet durable; re-read the ride, or retry with the same Idempotency-Key"
+    )
+}
+
+/// Runs `body`, failing with `TimeoutError` if it takes longer than `duration` (and cancelling it).
+func withTimeout<T: Sendable>(_ duration: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T
+{
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: duration)
+            throw TimeoutError()
+        }
+        defer { group.cancelAll() }
+        guard let result = try await group.next() else { throw TimeoutError() }
+        return result
+    }
+}
+
+/// An operation took longer than allowed.
+struct TimeoutError: Error {}

@@ -1,0 +1,239 @@
+import DispatchCore
+import DispatchTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresNIO
+import Testing
+
+@testable import DispatchServer
+
+/// A ride as stored: its row's status and last sequence, and its events' sequence numbers.
+struct StoredRide: Equatable {
+    let status: String
+    let lastSequence: Int
+    let driverID: String?
+    let eventSequences: [Int]
+    let eventTypes: [String]
+}
+
+func storedRide(_ id: String, in client: PostgresClient) async throws -> StoredRide? {
+    var row: (String, Int32, String?)?
+    for try await found in try await client.query(
+        "SELECT status, last_sequence, driver_id FROM rides WHERE id = \(id)"
+    ).decode((String, Int32, String?).self) {
+        row = found
+    }
+    guard let row else { return nil }
+    var sequences: [Int] = []
+    var types: [String] = []
+    for try await (sequence, type) in try await client.query(
+        "SELECT sequence, type FROM ride_events WHERE ride_id = \(id) ORDER BY sequence"
+    ).decode((Int32, String).self) {
+        sequences.append(Int(sequence))
+        types.append(type)
+    }
+    return StoredRide(
+        status: row.0,
+        lastSequence: Int(row.1),
+        driverID: row.2,
+        eventSequences: sequences,
+        eventTypes: types
+    )
+}
+
+/// Builds the application against a database, as `dispatch-server` does with `STORAGE=postgres`.
+func makePostgresApplication(_ database: DatabaseConfiguration) -> some ApplicationProtocol {
+    buildApplication(
+        configuration: postgresConfiguration(database),
+        dependencies: ApplicationDependencies(metricsRegistry: TestMetrics.registry)
+    ).application
+}
+
+@Suite("Durable rides in PostgreSQL", .serialized)
+struct DurabilityTests {
+    @Test("every command's events are committed before its answer")
+    func durableBeforeAnswer() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            try await TestDatabase.withClient(database) { postgres in
+                try await makePostgresApplication(database).test(.live) { client in
+                    try await client.placeDriver("d1")
+                    let created = try await client.send(.post, "/v1/rides", json: rideBody)
+                    #expect(created.status == .created)
+                    let id = try created.json(RideJSON.self).id
+                    // Checked right after each answer: the row and the events are already there.
+                    #expect(
+                        try await storedRide(id, in: postgres)
+                            == StoredRide(
+                                status: "offered",
+                                lastSequence: 2,
+                                driverID: nil,
+                                eventSequences: [1, 2],
+                                eventTypes: ["ride_requested", "ride_offered"]
+                            )
+                    )
+                    var expectedTypes = ["ride_requested", "ride_offered"]
+                    for (action, status, type) in [
+                        ("accept", "accepted", "ride_accepted"), ("arrive", "arrived", "driver_arrived"),
+                        ("start", "in_progress", "trip_started"), ("complete", "completed", "ride_completed"),
+                    ] {
+                        let response = try await client.send(
+                            .post,
+                            "/v1/rides/\(id)/\(action)",
+                            json: #"{"driverId": "d1"}"#
+                        )
+                        #expect(response.status == .ok)
+                        expectedTypes.append(type)
+                        let stored = try await storedRide(id, in: postgres)
+                        #expect(stored?.status == status)
+                        #expect(stored?.driverID == "d1")
+                        #expect(stored?.eventTypes == expectedTypes)
+                        #expect(stored?.lastSequence == expectedTypes.count)
+                    }
+                    // Trip history comes from PostgreSQL.
+                    let history = try await client.send(.get, "/v1/riders/rider-1/rides")
+                    #expect(try history.json(RideHistoryJSON.self).rides.map(\.id) == [id])
+                    let driverHistory = try await client.send(.get, "/v1/drivers/d1/rides?limit=5")
+                    #expect(try driverHistory.json(RideHistoryJSON.self).rides.map(\.status) == ["completed"])
+                }
+            }
+        }
+    }
+
+    @Test("an Idempotency-Key retry after a restart returns the same ride")
+    func idempotencyAcrossRestart() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            let headers: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "retry-after-restart"]
+            let firstID = try await makePostgresApplication(database).test(.live) { client in
+                let created = try await client.send(.post, "/v1/rides", headers: headers, json: rideBody)
+                #expect(created.status == .created)
+                let id = try created.json(RideJSON.self).id
+                // Finish it, so after the restart it is only in the database.
+                _ = try await client.send(.post, "/v1/rides/\(id)/cancel", json: #"{"riderId": "rider-1"}"#)
+                return id
+            }
+            try await makePostgresApplication(database).test(.live) { client in
+                let retry = try await client.send(.post, "/v1/rides", headers: headers, json: rideBody)
+                #expect(retry.status == .ok)
+                #expect(try retry.json(RideJSON.self).id == firstID)
+                #expect(try retry.json(RideJSON.self).status == "cancelled")
+                let other = rideBody.replacingOccurrences(of: "126.978", with: "126.979")
+                let conflict = try await client.send(.post, "/v1/rides", headers: headers, json: other)
+                #expect(conflict.status == .conflict)
+                #expect(conflict.errorCode == "idempotency_key_reused")
+                // The finished ride is still readable, from the database, with its events.
+                #expect(try await client.send(.get, "/v1/rides/\(firstID)").json(RideJSON.self).status == "cancelled")
+                let events = try parseEvents(try await client.send(.get, "/v1/rides/\(firstID)/events").text)
+                #expect(events.map(\.event) == ["ride_requested", "ride_cancelled"])
+            }
+        }
+    }
+
+    @Test("after a restart every unfinished ride is back, and sequences continue without gaps")
+    func recovery() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            let ids = try await makePostgresApplication(database).test(.live) { client in
+                var ids: [String: String] = [:]
+                try await client.placeDriver("offered-driver", metersNorth: 100)
+                ids["offered"] = try await client.send(
+                    .post,
+                    "/v1/rides",
+                    json: rideBody.replacingOccurrences(of: "rider-1", with: "r-offered")
+                ).json(RideJSON.self).id
+                try await client.placeDriver("assigned-driver", metersNorth: 200)
+                let assigned = try await client.send(
+                    .post,
+                    "/v1/rides",
+                    json: rideBody.replacingOccurrences(of: "rider-1", with: "r-assigned")
+                ).json(RideJSON.self).id
+                ids["assigned"] = assigned
+                _ = try await client.send(
+                    .post,
+                    "/v1/rides/\(assigned)/accept",
+                    json: #"{"driverId": "assigned-driver"}"#
+                )
+                let busan =
+                    #"{"riderId": "r-searching", "pickup": {"lat": 35.1796, "lng": 129.0756}, "dropoff": {"lat": 35.1, "lng": 129.0}}"#
+                ids["searching"] = try await client.send(.post, "/v1/rides", json: busan).json(RideJSON.self).id
+                return ids
+            }
+            try await TestDatabase.withClient(database) { postgres in
+                try await makePostgresApplication(database).test(.live) { client in
+                    let offered = try await client.send(.get, "/v1/rides/\(ids["offered"] ?? "")").json(RideJSON.self)
+                    #expect(offered.status == "requested")  // its offer is re-made when drivers report
+                    let assigned = try await client.send(.get, "/v1/rides/\(ids["assigned"] ?? "")").json(RideJSON.self)
+                    #expect(assigned.status == "accepted")
+                    #expect(assigned.driverId == "assigned-driver")
+                    #expect(
+                        try await client.send(.get, "/v1/rides/\(ids["searching"] ?? "")").json(RideJSON.self).status
+                            == "requested"
+                    )
+                    #expect(
+                        try await client.send(.get, "/v1/drivers/assigned-driver").json(DriverJSON.self).status
+                            == "en_route"
+                    )
+                    // The resumed search is the offered ride's third event, stored before anyone asks.
+                    try await Task.sleep(for: .milliseconds(200))
+                    let stored = try await storedRide(ids["offered"] ?? "", in: postgres)
+                    #expect(stored?.eventSequences == [1, 2, 3])
+                    #expect(stored?.eventTypes.last == "search_resumed")
+                    // The ride goes on where it was, and the offer is re-made once the driver reports.
+                    #expect(
+                        try await client.send(
+                            .post,
+                            "/v1/rides/\(ids["assigned"] ?? "")/arrive",
+                            json: #"{"driverId": "assigned-driver"}"#
+                        ).status == .ok
+                    )
+                    try await client.placeDriver("offered-driver", metersNorth: 100)
+                    try await Task.sleep(for: .milliseconds(1_500))  // the greedy retry runs every second
+                    let reoffered = try await client.send(.get, "/v1/drivers/offered-driver/offer")
+                    #expect(reoffered.status == .ok)
+                    // The assigned ride's sequence went on from the stored 3 to 4.
+                    let assignedStored = try await storedRide(ids["assigned"] ?? "", in: postgres)
+                    #expect(assignedStored?.eventSequences == [1, 2, 3, 4])
+                    #expect(assignedStored?.eventTypes.last == "driver_arrived")
+                }
+            }
+        }
+    }
+
+    @Test("concurrent commands on one ride keep its sequence gap-free")
+    func concurrentCommands() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            try await TestDatabase.withClient(database) { postgres in
+                try await makePostgresApplication(database).test(.live) { client in
+                    for number in 0..<5 {
+                        try await client.placeDriver("d\(number)", metersNorth: Double(100 + number * 50))
+                    }
+                    let id = try await client.send(.post, "/v1/rides", json: rideBody).json(RideJSON.self).id
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for attempt in 0..<30 {
+                            group.addTask {
+                                let driver = "d\(attempt % 5)"
+                                let action = ["accept", "decline", "arrive"][attempt % 3]
+                                _ = try await client.send(
+                                    .post,
+                                    "/v1/rides/\(id)/\(action)",
+                                    json: #"{"driverId": "\#(driver)"}"#
+                                )
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                    let stored = try #require(try await storedRide(id, in: postgres))
+                    #expect(stored.eventSequences == Array(1...stored.eventSequences.count))
+                    #expect(stored.lastSequence == stored.eventSequences.count)
+                    #expect(stored.eventSequences.count >= 3)
+                }
+            }
+        }
+    }
+}
+
+struct RideHistoryJSON: Decodable {
+    let rides: [RideJSON]
+}
