@@ -40,7 +40,9 @@ func buildApplication(
     var persistence = Persistence.memory
     if let database = configuration.database {
         let client = PostgresClient(configuration: database.client, backgroundLogger: logger)
-        let writer = RideWriter(client: client, logger: logger)
+        var settings = RideWriter.Settings()
+        settings.groupCommit = configuration.groupCommit
+        let writer = RideWriter(client: client, settings: settings, logger: logger)
         persistence = Persistence(writer: writer, store: PostgresRideStore(client: client, logger: logger))
         // The writer comes first: its receipt is the one commands wait on.
         sinks.append(writer)

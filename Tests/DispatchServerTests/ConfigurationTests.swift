@@ -61,8 +61,10 @@ struct ConfigurationTests {
                 "BATCH_WINDOW_MS": "250", "OFFER_TIMEOUT_SECONDS": "20", "SEARCH_RADIUS_METERS": "2000",
                 "MAX_SEARCH_RADIUS_METERS": "8000", "SEARCH_RADIUS_STEP_METERS": "500",
                 "SEARCH_WIDEN_INTERVAL_SECONDS": "5", "SEARCH_TIMEOUT_SECONDS": "90", "CITY_SPEED_KMH": "30",
+                "STORE_GROUP_COMMIT": "false",
             ]
         )
+        #expect(!configuration.groupCommit)
         let dispatch = configuration.dispatch
         #expect(dispatch.matching == .batch)
         #expect(dispatch.batchWindow == .milliseconds(250))
@@ -84,6 +86,7 @@ struct ConfigurationTests {
             (["SEARCH_RADIUS_METERS": "5000", "MAX_SEARCH_RADIUS_METERS": "4000"], "at least SEARCH_RADIUS_METERS"),
             (["MAX_SEARCH_RADIUS_METERS": "200000"], "MAX_SEARCH_RADIUS_METERS"),
             (["CITY_SPEED_KMH": "fast"], "CITY_SPEED_KMH"),
+            (["STORE_GROUP_COMMIT": "sometimes"], "STORE_GROUP_COMMIT"),
         ]
     )
     func badDispatchSettings(environment: [String: String], mentions: String) {

@@ -27,6 +27,8 @@ struct ServerConfiguration: Sendable, Equatable {
     var dispatch = DispatchConfiguration()
     /// Where PostgreSQL is, with `STORAGE=postgres`.
     var database: DatabaseConfiguration?
+    /// Whether the writer groups queued commands into one transaction (`STORE_GROUP_COMMIT`).
+    var groupCommit = true
 
     /// The documented options, in `--help` order.
     static let options: [Option] = [
@@ -58,6 +60,11 @@ struct ServerConfiguration: Sendable, Equatable {
         Option("search.timeout.seconds", "120", "Seconds a ride may search before it is unfulfilled."),
         Option("city.speed.kmh", "25", "Average city speed used for ETAs (straight-line distance over speed)."),
         Option("shutdown.delay.seconds", "0", "On SIGTERM, seconds to answer /readyz with 503 before draining."),
+        Option(
+            "store.group.commit",
+            "true",
+            "true: one transaction for all writes queued meanwhile; false: one per command (for benchmarks)."
+        ),
     ]
 
     /// One configuration option, for validation and `--help`.
@@ -129,6 +136,12 @@ struct ServerConfiguration: Sendable, Equatable {
             }
         }
         if let delay = try values.integer("shutdown.delay.seconds", in: 0...300) { shutdownDelay = .seconds(delay) }
+        if let group = values.string("store.group.commit") {
+            guard let parsed = Bool(group.lowercased()) else {
+                throw values.error("store.group.commit", "must be true or false, got \"\(group)\"")
+            }
+            groupCommit = parsed
+        }
         try readDispatch(values)
     }
 

@@ -32,6 +32,8 @@ final class RideWriter: DispatchEventSink, Service {
         var commitTimeout: Duration = .seconds(5)
         /// The longest a transaction or a health check may take before it counts as failed.
         var statementTimeout: Duration = .seconds(5)
+        /// False: one transaction per command's batch, for comparison (`STORE_GROUP_COMMIT=false`).
+        var groupCommit = true
     }
 
     private struct Entry: Sendable {
@@ -186,7 +188,9 @@ final class RideWriter: DispatchEventSink, Service {
             var taken: [Entry] = []
             var events = 0
             for entry in state.queue {
-                if !taken.isEmpty, events + entry.events.count > settings.maximumBatchEvents { break }
+                if !taken.isEmpty, !settings.groupCommit || events + entry.events.count > settings.maximumBatchEvents {
+                    break
+                }
                 taken.append(entry)
                 events += entry.events.count
             }

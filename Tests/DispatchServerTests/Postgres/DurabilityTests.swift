@@ -97,6 +97,14 @@ struct DurabilityTests {
                     #expect(try history.json(RideHistoryJSON.self).rides.map(\.id) == [id])
                     let driverHistory = try await client.send(.get, "/v1/drivers/d1/rides?limit=5")
                     #expect(try driverHistory.json(RideHistoryJSON.self).rides.map(\.status) == ["completed"])
+                    let before = try await client.send(.get, "/v1/riders/rider-1/rides?before=2000-01-01T00:00:00Z")
+                    #expect(try before.json(RideHistoryJSON.self).rides.isEmpty)
+                    #expect(try await client.send(.get, "/v1/riders/rider-1/rides?limit=0").status == .badRequest)
+                    // The writer's metrics are exported.
+                    let metrics = try await client.send(.get, "/metrics").text
+                    #expect(metrics.contains("dispatch_store_commit_seconds_count"))
+                    #expect(metrics.contains("dispatch_store_batch_events_count"))
+                    #expect(metrics.contains("dispatch_store_available 1"))
                 }
             }
         }
