@@ -25,14 +25,7 @@ extension DispatchState {
     public mutating func decline(_ id: RideID, by driver: DriverID, now: Date) throws(DispatchError) -> Ride {
         var ride = try existingRide(id)
         _ = try heldOffer(of: ride, by: driver)
-        drivers.release(driver, now: now)
-        ride.status = .requested
-        ride.offer = nil
-        ride.search.excluded.insert(driver)
-        emit(.offerDeclined, for: &ride, at: now, driver: driver)
-        rides[id] = ride
-        startSearching(id, now: now)
-        return rides[id] ?? ride
+        return searchAgain(&ride, without: driver, because: .offerDeclined, now: now)
     }
 
     /// The assigned driver is at the pickup.
@@ -76,18 +69,33 @@ extension DispatchState {
     ///   an open offer, decline it instead).
     public mutating func cancelByDriver(_ id: RideID, driver: DriverID, now: Date) throws(DispatchError) -> Ride {
         var ride = try assignedRide(id, driver: driver, expecting: [.accepted, .arrived], action: "cancel")
+        return searchAgain(&ride, without: driver, because: .driverCancelled, now: now)
+    }
+
+    /// The driver offered or assigned is out (declined, let the offer expire, or cancelled): it is freed
+    /// and never offered this ride again, the ride drops its offer or assignment, records why in one
+    /// event, and searches again.
+    /// - Returns: The ride after the search resumed (possibly already offered to someone else).
+    @discardableResult
+    mutating func searchAgain(
+        _ ride: inout Ride,
+        without driver: DriverID,
+        because kind: RideEvent.Kind,
+        now: Date
+    ) -> Ride {
         drivers.release(driver, now: now)
         ride.status = .requested
+        ride.offer = nil
         ride.driverID = nil
         ride.pickupDistance = nil
         ride.eta = nil
         ride.acceptedAt = nil
         ride.arrivedAt = nil
         ride.search.excluded.insert(driver)
-        emit(.driverCancelled, for: &ride, at: now, driver: driver)
-        rides[id] = ride
-        startSearching(id, now: now)
-        return rides[id] ?? ride
+        emit(kind, for: &ride, at: now, driver: driver)
+        rides[ride.id] = ride
+        startSearching(ride.id, now: now)
+        return rides[ride.id] ?? ride
     }
 
     /// The open offer of a driver, if it holds one.

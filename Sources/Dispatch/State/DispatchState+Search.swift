@@ -25,13 +25,7 @@ extension DispatchState {
         case .offerExpiry(let driver):
             guard ride.status == .offered, let offer = ride.offer, offer.driverID == driver, offer.expiresAt == timer.at
             else { return }
-            drivers.release(driver, now: now)
-            ride.status = .requested
-            ride.offer = nil
-            ride.search.excluded.insert(driver)
-            emit(.offerExpired, for: &ride, at: now, driver: driver)
-            rides[id] = ride
-            startSearching(id, now: now)
+            searchAgain(&ride, without: driver, because: .offerExpired, now: now)
         case .searchTimeout:
             // An open offer at the deadline plays out; the search ends if it comes back empty-handed.
             guard ride.status == .requested else { return }
