@@ -145,4 +145,28 @@ struct EventStreamTests {
         }
         #expect(replayed >= EventHub.bufferLimit)
     }
+
+    @Test("keep-alives sent slot by slot reach every stream once per round, a share of them at a time")
+    func keepaliveSlots() async throws {
+        /// How many keep-alives each of 60 driver streams got after sending the given slots of 15.
+        func keepalives(afterSlots slots: Range<Int>) async throws -> [Int] {
+            let hub = EventHub(retention: .seconds(60))
+            let streams = try (0..<60).map { try hub.subscribe(toDriver: DriverID("d\($0)")) }
+            for slot in slots { hub.sendKeepalives(slot: slot, of: 15) }
+            hub.close()
+            var counts: [Int] = []
+            for stream in streams {
+                var count = 0
+                for await item in stream {
+                    if case .keepalive = item { count += 1 }
+                }
+                counts.append(count)
+            }
+            return counts
+        }
+        #expect(try await keepalives(afterSlots: 0..<15).allSatisfy { $0 == 1 })
+        let oneSlot = try await keepalives(afterSlots: 0..<1).reduce(0, +)
+        #expect(oneSlot < 30)  // about 4 of 60: a share, not everyone at once
+        #expect(try await keepalives(afterSlots: 0..<0).allSatisfy { $0 == 0 })
+    }
 }

@@ -158,15 +158,20 @@ final class EventHub: DispatchEventSink {
         return stream
     }
 
-    /// Sends a keep-alive to every stream.
-    func sendKeepalives() {
+    /// Sends a keep-alive to the streams in one of `slots` equal shares (by ride or driver), so a
+    /// caller that sends slot after slot, one a second, keeps every stream alive without writing to
+    /// thousands of connections in the same instant (a latency spike for everything else).
+    func sendKeepalives(slot: Int = 0, of slots: Int = 1) {
+        func inSlot(_ key: some Hashable) -> Bool {
+            slots <= 1 || UInt(bitPattern: key.hashValue) % UInt(slots) == UInt(slot)
+        }
         var toFinish: [AsyncStream<StreamItem>.Continuation] = []
         defer { for continuation in toFinish { continuation.finish() } }
         state.withLock { state in
-            for ride in Array(state.rideSubscribers.keys) {
+            for ride in Array(state.rideSubscribers.keys) where inSlot(ride) {
                 Self.deliver(.keepalive, to: &state.rideSubscribers[ride], disconnecting: &toFinish)
             }
-            for driver in Array(state.driverSubscribers.keys) {
+            for driver in Array(state.driverSubscribers.keys) where inSlot(driver) {
                 Self.deliver(.keepalive, to: &state.driverSubscribers[driver], disconnecting: &toFinish)
             }
         }

@@ -5,7 +5,8 @@ import Logging
 import ServiceLifecycle
 
 /// Drives the dispatcher's timers: offer expiries, search widening and timeouts, retries, batch
-/// windows; also expires stale drivers and keeps idle event streams alive.
+/// windows; also expires stale drivers and keeps idle event streams alive (a fifteenth of them each
+/// second, so each stream hears every 15 s and no instant writes to all of them at once).
 ///
 /// It wakes at the dispatcher's next deadline, and at least every `maximumSleep`, so timers fire
 /// within a few milliseconds of when they are due.
@@ -15,12 +16,16 @@ struct DispatchTicker: Service {
     let metrics: ServiceMetrics
     let logger: Logger
     var maximumSleep: Duration = .milliseconds(100)
-    var keepaliveInterval: Duration = .seconds(15)
+    /// Each idle stream gets a keep-alive this often (15 s, well inside proxies' idle timeouts).
+    var keepaliveSlots = 15
+    /// A share of the streams gets its keep-alive each second (one slot of `keepaliveSlots`).
+    var keepaliveInterval: Duration = .seconds(1)
 
     func run() async {
         await cancelWhenGracefulShutdown {
             let clock = ContinuousClock()
             var nextKeepalive = clock.now + keepaliveInterval
+            var keepaliveSlot = 0
             while !Task.isCancelled {
                 let (nextDeadline, expired) = dispatcher.tick()
                 if !expired.isEmpty {
@@ -28,7 +33,8 @@ struct DispatchTicker: Service {
                     logger.debug("drivers went stale", metadata: ["drivers.count": "\(expired.count)"])
                 }
                 if clock.now >= nextKeepalive {
-                    hub.sendKeepalives()
+                    hub.sendKeepalives(slot: keepaliveSlot, of: keepaliveSlots)
+                    keepaliveSlot = (keepaliveSlot + 1) % keepaliveSlots
                     nextKeepalive = clock.now + keepaliveInterval
                 }
                 var sleep = maximumSleep
