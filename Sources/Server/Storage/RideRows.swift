@@ -19,20 +19,43 @@ enum RideRows {
     /// sequence (a retried batch) changes nothing.
     static func upsert(_ rides: [Ride]) -> PostgresQuery {
         var bindings = PostgresBindings(capacity: rides.count * columns.count)
+        let sql = upsertSQL(rides, into: &bindings)
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+
+    /// The most binds one statement may carry (PostgreSQL's wire protocol counts them in 16 bits).
+    static let maximumBinds = 65_535
+
+    /// The rides' upserts and their events' inserts as one statement (a data-modifying `WITH`): a single
+    /// round trip, atomic as its own implicit transaction, instead of `BEGIN`, two statements and
+    /// `COMMIT`. Under load every round trip waits for a scheduler slot on both sides, so this is what
+    /// a command's commit wait is mostly made of. (The events' foreign key is checked at the end of the
+    /// statement, after the rides are in.)
+    /// - Returns: Nil for a batch with no rides or no events, or too large for one statement's binds.
+    static func write(rides: [Ride], events: [RideEvent]) -> PostgresQuery? {
+        let binds = rides.count * columns.count + events.count * 5
+        guard !rides.isEmpty, !events.isEmpty, binds <= maximumBinds else { return nil }
+        var bindings = PostgresBindings(capacity: binds)
+        let upsert = upsertSQL(rides, into: &bindings)
+        let insert = insertSQL(events, into: &bindings)
+        return PostgresQuery(unsafeSQL: "WITH upserted AS (\n\(upsert)\n)\n\(insert)", binds: bindings)
+    }
+
+    /// Appends the rides' values to `bindings` (numbered after those already there) and returns the upsert.
+    private static func upsertSQL(_ rides: [Ride], into bindings: inout PostgresBindings) -> String {
         var rows: [String] = []
         rows.reserveCapacity(rides.count)
-        for (index, ride) in rides.enumerated() {
-            let base = index * columns.count
+        for ride in rides {
+            let base = bindings.count
             rows.append("(" + (1...columns.count).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
             append(ride, to: &bindings)
         }
         let updates = columns.dropFirst().map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
-        let sql = """
+        return """
             INSERT INTO rides (\(selectList)) VALUES \(rows.joined(separator: ", "))
             ON CONFLICT (id) DO UPDATE SET \(updates), updated_at = now()
             WHERE rides.last_sequence < EXCLUDED.last_sequence
             """
-        return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
 
     private static func append(_ ride: Ride, to bindings: inout PostgresBindings) {
@@ -65,10 +88,16 @@ enum RideRows {
     /// One multi-row insert of events; an event already stored (a retried batch) is skipped.
     static func insert(_ events: [RideEvent]) -> PostgresQuery {
         var bindings = PostgresBindings(capacity: events.count * 5)
+        let sql = insertSQL(events, into: &bindings)
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+
+    /// Appends the events' values to `bindings` (numbered after those already there) and returns the insert.
+    private static func insertSQL(_ events: [RideEvent], into bindings: inout PostgresBindings) -> String {
         var rows: [String] = []
         rows.reserveCapacity(events.count)
-        for (index, event) in events.enumerated() {
-            let base = index * 5
+        for event in events {
+            let base = bindings.count
             rows.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4), $\(base + 5)::jsonb)")
             bindings.append(event.rideID.rawValue)
             bindings.append(Int32(event.sequence))
@@ -76,11 +105,10 @@ enum RideRows {
             bindings.append(event.at)
             bindings.append(StoredEvent.encode(event))
         }
-        let sql = """
+        return """
             INSERT INTO ride_events (ride_id, sequence, type, at, payload) VALUES \(rows.joined(separator: ", "))
             ON CONFLICT (ride_id, sequence) DO NOTHING
             """
-        return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
 
     typealias Row = (

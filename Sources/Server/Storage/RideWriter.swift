@@ -198,7 +198,8 @@ final class RideWriter: DispatchEventSink, Service {
         }
     }
 
-    /// Writes entries in one transaction. On success they leave the queue and their waiters resume.
+    /// Writes entries in one transaction (one statement when the batch fits in one, see
+    /// `RideRows.write`). On success they leave the queue and their waiters resume.
     private func commit(_ entries: [Entry]) async -> Bool {
         var latest: [RideID: Ride] = [:]
         for entry in entries {
@@ -209,6 +210,10 @@ final class RideWriter: DispatchEventSink, Service {
         let started = clock.now
         do {
             try await withTimeout(settings.statementTimeout) { [client, logger] in
+                if let single = RideRows.write(rides: rides, events: events) {
+                    try await client.query(single, logger: logger)
+                    return
+                }
                 try await client.withTransaction(logger: logger) { connection in
                     for chunk in stride(from: 0, to: rides.count, by: 1_000) {
                         try await connection.query(
