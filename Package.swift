@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "dispatch-server", targets: ["DispatchServer"]),
         .library(name: "Geo", targets: ["Geo"]),
         .library(name: "DispatchCore", targets: ["DispatchCore"]),
+        .executable(name: "dispatch-loadtest", targets: ["DispatchLoadTest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -37,7 +38,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // The load test's client side: HTTP (already built for HummingbirdTesting) and latency histograms.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Pure value types and the spatial index: no dependencies, no I/O.
@@ -72,6 +77,34 @@ let package = Package(
             path: "Sources/Server",
             swiftSettings: swiftSettings
         ),
+        // The load test's logic without I/O: scenarios, arrivals, movement, the simulated fleet,
+        // measurements, the consistency check and the reports.
+        .target(
+            name: "LoadTestKit",
+            dependencies: [
+                "Geo",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            path: "loadtest/Sources/LoadTestKit",
+            swiftSettings: swiftSettings
+        ),
+        // `dispatch-loadtest`: drives a running service over HTTP as rider and driver apps would.
+        .executableTarget(
+            name: "DispatchLoadTest",
+            dependencies: [
+                "LoadTestKit",
+                "Geo",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            path: "loadtest/Sources/dispatch-loadtest",
+            swiftSettings: swiftSettings
+        ),
         // Fakes for tests (a manual clock), kept out of production code.
         .target(
             name: "DispatchTestSupport",
@@ -99,6 +132,12 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/DispatchServerTests",
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
+            name: "LoadTestTests",
+            dependencies: ["LoadTestKit", "Geo"],
+            path: "Tests/LoadTestTests",
             swiftSettings: testSwiftSettings
         ),
     ]

@@ -1,0 +1,101 @@
+import Foundation
+
+/// The plain-text summary printed at the end of a run.
+public enum SummaryTable {
+    public static func render(_ result: RunResult) -> String {
+        var lines: [String] = []
+        let title = "\(result.scenario.name) against \(result.target) (matching: \(result.matching))"
+        lines.append(title)
+        lines.append(String(repeating: "=", count: title.count))
+        lines.append(row(["measure", "count", "p50", "p90", "p99", "p99.9", "max"]))
+        lines.append(row(["match latency (ms)"] + cells(result.match)))
+        lines.append(row(["  offered at once (ms)"] + cells(result.matchAtOnce)))
+        lines.append(row(["time to accepted driver (ms)"] + cells(result.accept)))
+        lines.append(row(["location update (ms)"] + cells(result.location)))
+        lines.append(row(["pickup distance (m)"] + cells(result.pickupDistance, digits: 0)))
+        lines.append(row(["client send lag (ms)"] + cells(result.schedulerLag)))
+        for (endpoint, summary) in result.endpoints.sorted(by: { $0.key < $1.key }) {
+            lines.append(row(["  \(endpoint) (ms)"] + cells(summary)))
+        }
+        lines.append("")
+        let seconds = max(result.requestSeconds, 1)
+        lines.append(
+            "rates: \(format(Double(result.count(.requested)) / seconds, 1)) requests/s, "
+                + "\(format(Double(result.count(.matched)) / seconds, 1)) matched/s, "
+                + "\(format(result.locationUpdatesPerSecond, 0)) location updates/s"
+        )
+        lines.append(
+            "rides: \(result.count(.requested)) requested, \(result.count(.acknowledged)) acknowledged, "
+                + "\(result.count(.matched)) matched, \(result.count(.accepted)) accepted, "
+                + "\(result.count(.completed)) completed, \(result.count(.cancelledByRider)) cancelled by riders, "
+                + "\(result.count(.unfulfilled)) unfulfilled"
+        )
+        lines.append(
+            "waited for a driver to free up: \(Int(result.match.count) - Int(result.matchAtOnce.count)) rides "
+                + "(no driver free within the search radius when they asked; the server looks again every second)"
+        )
+        lines.append(
+            "mean pickup distance: \(format(result.pickupDistance.mean, 0)) m; offers seen by drivers: "
+                + "\(result.count(.offersSeen)) (\(result.count(.offersDeclined)) declined, "
+                + "\(result.count(.offersIgnored)) left to expire)"
+        )
+        if let rate = result.sustainableRate {
+            lines.append(
+                "peak: highest rate with p99 match latency ≤ \(format(result.scenario.objectiveP99MatchMs, 0)) ms "
+                    + "in every step up to it: \(format(rate, 0)) requests/s"
+            )
+            for step in result.steps {
+                lines.append(
+                    "  step \(step.index): \(format(step.rate, 0)) req/s, \(step.requested) requested, "
+                        + "\(step.matched) matched, p50 \(format(step.matchP50, 2)) ms, "
+                        + "p99 \(format(step.matchP99, 2)) ms, \(step.errors) errors \(step.held ? "held" : "MISSED")"
+                )
+            }
+        }
+        for usage in result.server {
+            lines.append(
+                "server (seconds \(usage.fromSecond)–\(usage.toSecond)): \(format(usage.cpuCores, 2)) cores, "
+                    + "\(usage.residentBytes / 1_048_576) MiB resident"
+            )
+        }
+        lines.append(
+            "errors: \(result.errorCount)"
+                + result.errors.sorted(by: { $0.key < $1.key }).map { "\n  \($0.key): \($0.value)" }.joined()
+        )
+        if !result.conflicts.isEmpty {
+            lines.append(
+                "expected conflicts (races the protocol allows):"
+                    + result.conflicts.sorted(by: { $0.key < $1.key }).map { "\n  \($0.key): \($0.value)" }.joined()
+            )
+        }
+        let check = result.consistency
+        lines.append(
+            "consistency: \(check.acknowledged) acknowledged, \(check.finished) finished, "
+                + "\(check.unfinished) still running, \(check.lost.count) lost, "
+                + "\(check.unseenEndings.count) endings unseen, \(check.doubleBookings.count) double bookings, "
+                + "\(check.offersWhileBusy) offers to drivers whose ride ended unheard"
+        )
+        for problem in (check.lost + check.unseenEndings + check.doubleBookings).prefix(20) {
+            lines.append("  \(problem)")
+        }
+        lines.append(result.passed ? "PASSED" : "FAILED")
+        return lines.joined(separator: "\n")
+    }
+
+    static func cells(_ summary: MeasureSummary, digits: Int = 2) -> [String] {
+        [
+            "\(summary.count)", format(summary.p50, digits), format(summary.p90, digits), format(summary.p99, digits),
+            format(summary.p999, digits), format(summary.max, digits),
+        ]
+    }
+
+    static func row(_ cells: [String]) -> String {
+        guard let first = cells.first else { return "" }
+        return first.padding(toLength: 32, withPad: " ", startingAt: 0)
+            + cells.dropFirst().map { String(repeating: " ", count: max(10 - $0.count, 1)) + $0 }.joined()
+    }
+
+    public static func format(_ value: Double, _ digits: Int) -> String {
+        String(format: "%.\(digits)f", value)
+    }
+}

@@ -1,0 +1,247 @@
+import Geo
+import HeapModule
+
+/// What the fleet asks the runner to send.
+public enum FleetAction: Equatable, Sendable {
+    /// `PUT /v1/drivers/{id}/location`.
+    case report(driverID: String, position: Coordinate)
+    /// `GET /v1/drivers/{id}/offer` (drivers without an event stream).
+    case pollOffer(driverID: String)
+    /// `POST /v1/rides/{rideID}/{call}` with the driver's ID.
+    case call(RideCall, driverID: String, rideID: String)
+}
+
+/// Every simulated driver, as one state machine: the runner feeds it the time, offers and the answers
+/// to its calls, and sends the actions it returns. No I/O, no clock: times are seconds since the run
+/// started, so tests drive it step by step.
+///
+/// Cars move lazily: a driver's position is brought up to date when it reports or changes phase, and
+/// arrivals are known in advance (distance / speed). A tick costs what is due, not the fleet's size:
+/// every driver reports (and polls) at the same interval, so the order of their reports never changes
+/// and a cursor walks it round and round; the other steps wait in a heap of deadlines. The runner can
+/// therefore tick every few milliseconds and send each report close to its time, as phones spread
+/// over the interval would, instead of in bursts.
+public struct Fleet: Sendable {
+    /// A driver's next step, due at `at` (stale once the driver's phase has moved on).
+    struct Deadline: Comparable, Sendable {
+        var at: Double
+        var index: Int
+
+        static func < (lhs: Deadline, rhs: Deadline) -> Bool { (lhs.at, lhs.index) < (rhs.at, rhs.index) }
+    }
+
+    public private(set) var drivers: [SimDriver]
+    private var indexByID: [String: Int]
+    /// Drivers in the order they report, and the next one due.
+    private let reportOrder: [Int]
+    private var reportCursor = 0
+    /// Drivers without a stream in the order they poll, and the next one due.
+    private let pollOrder: [Int]
+    private var pollCursor = 0
+    private var deadlines = Heap<Deadline>()
+    private let city: CityMap
+    private var random: SplitMix64
+    private let scenario: Scenario
+    /// Simulated meters per real second.
+    public let metersPerSecond: Double
+    /// Offers that reached a driver the simulation thought was holding a ride (its ride had ended
+    /// unheard, e.g. cancelled by the rider while the driver polls).
+    public private(set) var offersWhileBusy = 0
+
+    public init(scenario: Scenario, city: CityMap, idPrefix: String = "lt-d") {
+        self.scenario = scenario
+        self.city = city
+        random = SplitMix64(seed: scenario.seed &* 0x2545_F491_4F6C_DD1D &+ 7)
+        metersPerSecond = scenario.driverSpeedKmh / 3.6 * scenario.timeCompression
+        var drivers: [SimDriver] = []
+        drivers.reserveCapacity(scenario.drivers)
+        for index in 0..<scenario.drivers {
+            let position = city.pickup(&random)
+            // Spread the first reports over one interval, as apps coming online would.
+            let firstReport = random.unit() * scenario.locationIntervalSeconds
+            drivers.append(
+                SimDriver(
+                    id: "\(idPrefix)\(index)",
+                    position: position,
+                    waypoint: city.pickup(&random),
+                    streams: index < scenario.driverStreams,
+                    firstReportAt: firstReport,
+                    firstPollAt: firstReport + scenario.offerPollSeconds
+                )
+            )
+        }
+        self.drivers = drivers
+        indexByID = Dictionary(uniqueKeysWithValues: drivers.enumerated().map { ($1.id, $0) })
+        reportOrder = drivers.indices.sorted { drivers[$0].nextReportAt < drivers[$1].nextReportAt }
+        pollOrder = drivers.indices.filter { !drivers[$0].streams }.sorted {
+            drivers[$0].nextPollAt < drivers[$1].nextPollAt
+        }
+    }
+
+    public func driver(_ id: String) -> SimDriver? {
+        indexByID[id].map { drivers[$0] }
+    }
+
+    /// Everything due by `now`. A driver overdue by several intervals (a stalled runner) reports once
+    /// and keeps its schedule; it does not send the missed reports in a burst.
+    public mutating func tick(now: Double) -> [FleetAction] {
+        var actions: [FleetAction] = []
+        for _ in reportOrder.indices {
+            let index = reportOrder[reportCursor]
+            guard drivers[index].nextReportAt <= now else { break }
+            move(index, to: now)
+            actions.append(.report(driverID: drivers[index].id, position: drivers[index].position))
+            repeat {
+                drivers[index].nextReportAt += scenario.locationIntervalSeconds
+            } while drivers[index].nextReportAt <= now
+            reportCursor = (reportCursor + 1) % reportOrder.count
+        }
+        for _ in pollOrder.indices {
+            let index = pollOrder[pollCursor]
+            guard drivers[index].nextPollAt <= now else { break }
+            repeat {
+                drivers[index].nextPollAt += scenario.offerPollSeconds
+            } while drivers[index].nextPollAt <= now
+            if drivers[index].phase == .roaming, drivers[index].pending == nil {
+                actions.append(.pollOffer(driverID: drivers[index].id))
+            }
+            pollCursor = (pollCursor + 1) % pollOrder.count
+        }
+        while let first = deadlines.min, first.at <= now {
+            _ = deadlines.popMin()
+            let driver = drivers[first.index]
+            // Stale: the phase changed since (a call's answer or the ride's end moved it on).
+            guard driver.pending == nil, driver.phase.deadline == first.at else { continue }
+            if let action = step(first.index, now: now) { actions.append(action) }
+        }
+        return actions
+    }
+
+    /// Sets a driver's phase, scheduling its next step.
+    private mutating func enter(_ phase: SimDriver.Phase, _ index: Int) {
+        drivers[index].phase = phase
+        if let at = phase.deadline { deadlines.insert(Deadline(at: at, index: index)) }
+    }
+
+    /// An offer seen on the driver's stream or by a poll.
+    /// - Returns: Whether the driver took it up (false for a repeat or a driver that is busy).
+    @discardableResult
+    public mutating func offered(_ offer: SimOffer, to driverID: String, now: Double) -> Bool {
+        guard let index = indexByID[driverID] else { return false }
+        let driver = drivers[index]
+        if driver.rideID == offer.rideID || driver.lastAnsweredRide == offer.rideID { return false }
+        guard driver.pending == nil else { return false }
+        if driver.hasRide {
+            // The server offers a driver nothing while it holds a ride, so this one's ride ended without
+            // the driver hearing (a rider's cancellation reaches a polling driver only through a refused
+            // call). Counted; whether the server really double-booked is judged from its own events by
+            // the consistency check.
+            offersWhileBusy += 1
+            drivers[index].lastAnsweredRide = driver.rideID
+            drivers[index].phase = .roaming
+        }
+        guard drivers[index].phase == .roaming else { return false }
+        move(index, to: now)
+        let answer: OfferAnswer =
+            random.chance(scenario.acceptProbability)
+            ? .accept : random.chance(scenario.declineShare) ? .decline : .ignore
+        let think = random.uniform(scenario.thinkTimeMinSeconds...scenario.thinkTimeMaxSeconds)
+        enter(.considering(offer, answerAt: now + think, answer: answer), index)
+        return true
+    }
+
+    /// The ride ended or left the driver (cancelled, expired, given to another): back to roaming,
+    /// unless a call about it is in flight (its answer settles the driver).
+    public mutating func rideEnded(_ rideID: String, for driverID: String, now: Double) {
+        guard let index = indexByID[driverID], drivers[index].rideID == rideID, drivers[index].pending == nil else {
+            return
+        }
+        move(index, to: now)
+        drivers[index].lastAnsweredRide = rideID
+        drivers[index].phase = .roaming
+    }
+
+    /// The answer to a call the fleet asked for.
+    public mutating func finished(_ call: RideCall, rideID: String, by driverID: String, succeeded: Bool, now: Double) {
+        guard let index = indexByID[driverID], let pending = drivers[index].pending,
+            pending.call == call, pending.rideID == rideID
+        else { return }
+        drivers[index].pending = nil
+        move(index, to: now)
+        guard succeeded, drivers[index].rideID == rideID else {
+            drivers[index].phase = .roaming
+            return
+        }
+        switch (call, drivers[index].phase) {
+        case (.accept, .considering(let offer, _, _)):
+            let distance = drivers[index].position.distance(to: offer.pickup).value
+            enter(.toPickup(offer, arriveAt: now + distance / metersPerSecond), index)
+        case (.arrive, .toPickup(let offer, _)):
+            enter(.boarding(offer, startAt: now + scenario.boardingSeconds), index)
+        case (.start, .boarding(let offer, _)):
+            let distance = offer.pickup.distance(to: offer.dropoff).value
+            enter(.toDropoff(offer, arriveAt: now + distance / metersPerSecond), index)
+        default:
+            // Declined or completed: free again.
+            drivers[index].phase = .roaming
+        }
+    }
+
+    /// The step due at the end of the driver's phase.
+    private mutating func step(_ index: Int, now: Double) -> FleetAction? {
+        move(index, to: now)
+        let driver = drivers[index]
+        switch driver.phase {
+        case .roaming:
+            return nil
+        case .considering(let offer, _, let answer):
+            drivers[index].lastAnsweredRide = offer.rideID
+            switch answer {
+            case .accept: return request(.accept, index, offer)
+            case .decline: return request(.decline, index, offer)
+            case .ignore:
+                // Let it expire: the server holds the driver until then and offers it nothing else.
+                drivers[index].phase = .roaming
+                return nil
+            }
+        case .toPickup(let offer, _):
+            drivers[index].position = offer.pickup
+            return request(.arrive, index, offer)
+        case .boarding(let offer, _):
+            return request(.start, index, offer)
+        case .toDropoff(let offer, _):
+            drivers[index].position = offer.dropoff
+            return request(.complete, index, offer)
+        }
+    }
+
+    private mutating func request(_ call: RideCall, _ index: Int, _ offer: SimOffer) -> FleetAction {
+        drivers[index].pending = (call, offer.rideID)
+        return .call(call, driverID: drivers[index].id, rideID: offer.rideID)
+    }
+
+    /// Brings the driver's position up to `now`: toward its pickup or drop-off when driving, toward its
+    /// waypoint (a new one on arrival) when roaming, standing still otherwise.
+    private mutating func move(_ index: Int, to now: Double) {
+        let seconds = now - drivers[index].movedAt
+        drivers[index].movedAt = now
+        guard seconds > 0 else { return }
+        let target: Coordinate
+        switch drivers[index].phase {
+        case .roaming: target = drivers[index].waypoint
+        case .toPickup(let offer, _): target = offer.pickup
+        case .toDropoff(let offer, _): target = offer.dropoff
+        case .considering, .boarding: return
+        }
+        let moved = Movement.advance(
+            from: drivers[index].position,
+            toward: target,
+            metersPerSecond: metersPerSecond,
+            seconds: seconds
+        )
+        drivers[index].position = moved.position
+        if moved.arrived, drivers[index].phase == .roaming {
+            drivers[index].waypoint = city.pickup(&random)
+        }
+    }
+}

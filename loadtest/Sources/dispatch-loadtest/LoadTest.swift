@@ -1,0 +1,182 @@
+import Foundation
+import Geo
+import LoadTestKit
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// What the runner's tasks share: the simulated fleet and every measurement, behind one lock.
+struct World: Sendable {
+    var fleet: Fleet
+    var recorder = Recorder()
+    var consistency = ConsistencyCheck()
+    /// Drivers whose first report succeeded and whose event stream should be opened.
+    var streamsToOpen: [String] = []
+    var streamOpened: Set<String> = []
+    /// Acknowledged rides not yet seen to end (the drain waits for these).
+    var openRides = 0
+    var matching: String
+    /// Set when the run is over: the fleet sends nothing more.
+    var stopping = false
+}
+
+/// One run of a scenario against a target: the fleet, the riders, progress, and the final check.
+final class LoadTest: Sendable {
+    let scenario: Scenario
+    let client: DispatchClient
+    let world: Mutex<World>
+    let city: CityMap
+    let start = ContinuousClock.now
+    let runID: String
+    let serverPID: Int32?
+    let usage = Mutex(ServerSampler())
+    /// Driver event streams, cancelled once the fleet has stopped.
+    let driverStreams = Mutex<[Task<Void, Never>]>([])
+
+    init(scenario: Scenario, target: String, serverPID: Int32?) {
+        self.scenario = scenario
+        city = CityMap(scenario: scenario)
+        client = DispatchClient(
+            target: target,
+            connections: scenario.httpConnections,
+            // Driver streams plus riders' streams in flight (bounded by the open-file limit anyway).
+            streamConnections: scenario.driverStreams + 8_192
+        )
+        // Every run has its own rider and driver IDs, so rides and drivers left by an earlier run
+        // against the same server cannot collide with this one's.
+        let runID = String(UInt32.random(in: 0..<UInt32.max), radix: 36)
+        self.runID = runID
+        world = Mutex(
+            World(fleet: Fleet(scenario: scenario, city: city, idPrefix: "lt-\(runID)-d"), matching: scenario.matching)
+        )
+        self.serverPID = serverPID
+    }
+
+    /// Seconds since the run started (the fleet's clock; the first request goes out at the warm-up's end).
+    func now() -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    /// Seconds since the first request was due (the recorder's clock).
+    func runSecond() -> Double { now() - scenario.warmupSeconds }
+
+    func sleep(until time: Double) async throws {
+        let delay = time - now()
+        if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
+    }
+
+    /// - Returns: Nil when the location connections could not be opened.
+    func run() async -> RunResult? {
+        let startedAt = ISO8601DateFormatter().string(from: Date())
+        let firehoseLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { firehoseLoop.shutdownGracefully { _ in } }
+        let firehose: PipelinedClient
+        do {
+            guard let url = URL(string: client.target), let host = url.host else {
+                throw ScenarioError("--target must be an http:// URL")
+            }
+            firehose = try await PipelinedClient.connect(
+                host: host,
+                port: url.port ?? 80,
+                connections: scenario.httpConnections,
+                group: firehoseLoop,
+                clock: { [self] in now() },
+                outcome: { [self] request, status, body, latency in
+                    answered(request, status: status, body: body, latency: latency)
+                }
+            )
+        } catch {
+            return nil
+        }
+        let fleet = Task { await runFleet(firehose: firehose) }
+        let progress = Task { await reportProgress() }
+        let sampler = Task { await sampleServer() }
+        try? await sleep(until: scenario.warmupSeconds)
+        await runRiders {
+            // Before the riders stop watching: stop the fleet and let its calls in flight finish, so
+            // every ending the server makes is one the riders' streams can still deliver.
+            world.withLock { $0.stopping = true }
+            await fleet.value
+            await firehose.close()
+            for stream in driverStreams.withLock({ $0 }) { stream.cancel() }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+        let elapsed = runSecond()
+        progress.cancel()
+        sampler.cancel()
+        await progress.value
+        await sampler.value
+        say("reading back \(world.withLock { $0.consistency.rides.count }) rides to check them…")
+        let server = await readBack()
+        let (recorder, report, matching) = world.withLock { world in
+            (
+                world.recorder,
+                world.consistency.verify(server: server, offersWhileBusy: world.fleet.offersWhileBusy),
+                world.matching.isEmpty ? "unknown" : world.matching
+            )
+        }
+        await client.shutdown()
+        return RunResult(
+            scenario: scenario,
+            target: client.target,
+            matching: matching,
+            startedAt: startedAt,
+            elapsedSeconds: elapsed,
+            recorder: recorder,
+            consistency: report,
+            server: usage.withLock { $0.windows(scenario: scenario) }
+        )
+    }
+
+    /// Records a call's latency and outcome; returns the outcome for the caller to act on.
+    func record(_ outcome: CallOutcome, endpoint: String, sentAt: Double) -> CallOutcome {
+        let latency = now() - sentAt
+        world.withLock { world in
+            world.recorder.call(endpoint, latency: latency)
+            switch outcome {
+            case .success, .cancelled: break
+            case .conflict(let code): world.recorder.conflict("\(endpoint) 409 \(code)")
+            case .failure(let kind): world.recorder.error(kind, at: sentAt - scenario.warmupSeconds)
+            }
+        }
+        return outcome
+    }
+
+    /// Every acknowledged ride, read back from the server (nil where it answers 404).
+    func readBack() async -> [String: ConsistencyCheck.RideOnServer?] {
+        let ids = world.withLock { Array($0.consistency.rides.keys) }
+        var results: [String: ConsistencyCheck.RideOnServer?] = [:]
+        await withTaskGroup(of: (String, ConsistencyCheck.RideOnServer??).self) { group in
+            var pending = ids.makeIterator()
+            func next() -> Bool {
+                guard let id = pending.next() else { return false }
+                group.addTask {
+                    let sentAt = self.now()
+                    let outcome = self.record(
+                        await self.client.call(.GET, "/v1/rides/\(id)", expected: [200, 404]),
+                        endpoint: "GET /v1/rides/{id}",
+                        sentAt: sentAt
+                    )
+                    switch outcome {
+                    case .success(404, _):
+                        return (id, .some(nil))
+                    case .success(_, let body):
+                        guard let ride = try? JSONDecoder().decode(Wire.Ride.self, from: body) else { return (id, nil) }
+                        return (id, .some(.init(status: ride.status, driverID: ride.driverId)))
+                    case .conflict, .failure, .cancelled:
+                        return (id, nil)
+                    }
+                }
+                return true
+            }
+            for _ in 0..<32 where next() {}
+            for await (id, read) in group {
+                if let read { results[id] = read }
+                _ = next()
+            }
+        }
+        return results
+    }
+}
