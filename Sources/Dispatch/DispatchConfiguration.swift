@@ -22,6 +22,9 @@ public struct DispatchConfiguration: Hashable, Sendable {
     public var searchWidenInterval: Duration = .seconds(10)
     /// How long a ride may search before it is unfulfilled (`SEARCH_TIMEOUT_SECONDS`).
     public var searchTimeout: Duration = .seconds(120)
+    /// The region this dispatcher serves; rides picked up elsewhere are refused (`SERVICE_AREA`;
+    /// nil: anywhere).
+    public var serviceArea: ServiceArea?
     /// The speed used for ETAs until a road network is wired in (`CITY_SPEED_KMH`).
     public var citySpeedKilometersPerHour: Double = 25
     /// In greedy mode, how often a ride with no driver in reach looks again.

@@ -21,6 +21,8 @@ public struct DispatchError: Error, Hashable, Sendable {
             case transitionNotAllowed = "transition_not_allowed"
             case offerNotHeld = "offer_not_held"
             case rideNotHeld = "ride_not_held"
+            case invalidServiceArea = "invalid_service_area"
+            case outsideServiceArea = "outside_service_area"
         }
 
         private let base: Base
@@ -61,6 +63,10 @@ public struct DispatchError: Error, Hashable, Sendable {
         public static let offerNotHeld = Code(.offerNotHeld)
         /// The driver is not the one assigned to the ride.
         public static let rideNotHeld = Code(.rideNotHeld)
+        /// A service area that is not `minLat,minLng,maxLat,maxLng` with min below max.
+        public static let invalidServiceArea = Code(.invalidServiceArea)
+        /// The pickup lies outside this dispatcher's service area (another region serves it).
+        public static let outsideServiceArea = Code(.outsideServiceArea)
 
         /// The code in `snake_case`, for example `driver_not_found`.
         public var description: String { base.rawValue }

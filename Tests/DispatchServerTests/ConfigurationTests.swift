@@ -61,9 +61,10 @@ struct ConfigurationTests {
                 "BATCH_WINDOW_MS": "250", "OFFER_TIMEOUT_SECONDS": "20", "SEARCH_RADIUS_METERS": "2000",
                 "MAX_SEARCH_RADIUS_METERS": "8000", "SEARCH_RADIUS_STEP_METERS": "500",
                 "SEARCH_WIDEN_INTERVAL_SECONDS": "5", "SEARCH_TIMEOUT_SECONDS": "90", "CITY_SPEED_KMH": "30",
-                "STORE_GROUP_COMMIT": "false",
+                "STORE_GROUP_COMMIT": "false", "SERVICE_AREA": "37.42, 126.76, 37.70, 127.18",
             ]
         )
+        #expect(configuration.dispatch.serviceArea?.description == "37.42,126.76,37.7,127.18")
         #expect(!configuration.groupCommit)
         let dispatch = configuration.dispatch
         #expect(dispatch.matching == .batch)
@@ -87,6 +88,9 @@ struct ConfigurationTests {
             (["MAX_SEARCH_RADIUS_METERS": "200000"], "MAX_SEARCH_RADIUS_METERS"),
             (["CITY_SPEED_KMH": "fast"], "CITY_SPEED_KMH"),
             (["STORE_GROUP_COMMIT": "sometimes"], "STORE_GROUP_COMMIT"),
+            (["SERVICE_AREA": "37.42,126.76,37.70"], "SERVICE_AREA"),
+            (["SERVICE_AREA": "37.70,126.76,37.42,127.18"], "SERVICE_AREA"),
+            (["SERVICE_AREA": "37.42,126.76,95,127.18"], "SERVICE_AREA"),
         ]
     )
     func badDispatchSettings(environment: [String: String], mentions: String) {

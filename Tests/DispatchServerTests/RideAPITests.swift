@@ -99,6 +99,25 @@ struct RideAPITests {
         }
     }
 
+    @Test("a dispatcher with a service area refuses pickups outside it (422) and serves those inside")
+    func serviceArea() async throws {
+        var configuration = ServerConfiguration()
+        configuration.dispatch.serviceArea = try ServiceArea(parsing: "35.03,128.85,35.30,129.25")  // Busan
+        try await makeTestApplication(configuration: configuration).test(.router) { client in
+            let seoul = try await client.send(.post, "/v1/rides", json: rideBody)
+            #expect(seoul.status == .unprocessableContent)
+            #expect(seoul.errorCode == "outside_service_area")
+            #expect(seoul.text.contains("35.03,128.85,35.3,129.25"))
+            let busan = try await client.send(
+                .post,
+                "/v1/rides",
+                json:
+                    #"{"riderId": "rider-2", "pickup": {"lat": 35.1796, "lng": 129.0756}, "dropoff": {"lat": 35.1, "lng": 129.0}}"#
+            )
+            #expect(busan.status == .created)
+        }
+    }
+
     @Test("Idempotency-Key: a retry returns the same ride (200); a different body is 409")
     func idempotency() async throws {
         try await makeTestApplication().test(.router) { client in

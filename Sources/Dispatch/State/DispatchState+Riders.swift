@@ -13,7 +13,7 @@ extension DispatchState {
     ///   - id: The ID for a new ride.
     ///   - now: The service's current time.
     /// - Returns: The ride, and whether this call created it.
-    /// - Throws: `idempotencyKeyReused`, `riderHasActiveRide`.
+    /// - Throws: `idempotencyKeyReused`, `outsideServiceArea`, `riderHasActiveRide`.
     public mutating func requestRide(
         _ request: RideRequest,
         idempotencyKey: String?,
@@ -28,6 +28,12 @@ extension DispatchState {
                 )
             }
             if let ride = rides[earlier.rideID] { return (ride, false) }
+        }
+        if let area = configuration.serviceArea, !area.contains(request.pickup) {
+            throw DispatchError(
+                .outsideServiceArea,
+                "pickup \(request.pickup) is outside this dispatcher's service area (\(area))"
+            )
         }
         guard rides[id] == nil else {
             throw DispatchError(.transitionNotAllowed, "ride ID \(id) is already in use")

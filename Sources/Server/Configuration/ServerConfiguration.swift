@@ -58,6 +58,11 @@ struct ServerConfiguration: Sendable, Equatable {
         Option("search.radius.step.meters", "1000", "How much the radius grows at each widening step."),
         Option("search.widen.interval.seconds", "10", "Seconds to search at one radius before widening."),
         Option("search.timeout.seconds", "120", "Seconds a ride may search before it is unfulfilled."),
+        Option(
+            "service.area",
+            "",
+            "minLat,minLng,maxLat,maxLng: rides picked up outside are refused (422); empty: anywhere."
+        ),
         Option("city.speed.kmh", "25", "Average city speed used for ETAs (straight-line distance over speed)."),
         Option("shutdown.delay.seconds", "0", "On SIGTERM, seconds to answer /readyz with 503 before draining."),
         Option(
@@ -183,6 +188,16 @@ struct ServerConfiguration: Sendable, Equatable {
         }
         if let timeout = try values.integer("search.timeout.seconds", in: 1...86_400) {
             dispatch.searchTimeout = .seconds(timeout)
+        }
+        if let area = values.string("service.area"), !area.isEmpty {
+            do {
+                dispatch.serviceArea = try ServiceArea(parsing: area)
+            } catch {
+                throw values.error(
+                    "service.area",
+                    "must be minLat,minLng,maxLat,maxLng with min below max, got \"\(area)\""
+                )
+            }
         }
         if let speed = try values.integer("city.speed.kmh", in: 1...200) {
             dispatch.citySpeedKilometersPerHour = Double(speed)

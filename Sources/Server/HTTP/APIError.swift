@@ -93,6 +93,8 @@ extension APIError {
             .notFound
         case .notYourRide:
             .forbidden
+        case .outsideServiceArea:
+            .unprocessableContent
         case .driverBusy, .riderHasActiveRide, .idempotencyKeyReused, .transitionNotAllowed, .offerNotHeld,
             .rideNotHeld:
             .conflict
