@@ -1,3 +1,4 @@
+import Foundation
 import Geo
 
 /// The area a regional dispatcher serves: a rectangle of latitude and longitude (`SERVICE_AREA`).
