@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import LoadTestKit
 import NIOCore
-import NIOFoundationCompat
 import NIOHTTP1
 import NIOPosix
 
@@ -65,7 +64,7 @@ final class DispatchClient: Sendable {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: body))
+            request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
             let response = try await calls.execute(request, timeout: Self.timeout)

@@ -46,7 +46,7 @@ final class PipelinedClient: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         try channel.pipeline.syncOperations.addHandler(
-                            ReportHandler(host: host, clock: clock, outcome: outcome)
+                            PipelinedHandler(host: host, clock: clock, outcome: outcome)
                         )
                     }
                 }
@@ -85,7 +85,7 @@ struct PipelinedRequest: Sendable {
 
 /// Writes calls as HTTP/1.1 requests, at most `pipelineDepth` unanswered at a time, and pairs each
 /// response with the oldest unanswered request.
-final class ReportHandler: ChannelDuplexHandler {
+final class PipelinedHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = PipelinedRequest
     typealias OutboundOut = HTTPClientRequestPart
