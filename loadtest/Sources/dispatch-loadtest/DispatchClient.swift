@@ -117,8 +117,7 @@ final class DispatchClient: Sendable {
         let withoutQuery = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
         let parts = withoutQuery.split(separator: "/", omittingEmptySubsequences: false)
         return parts.enumerated().map { index, part in
-            index >= 2 && index == 3 && (parts[2] == "rides" || parts[2] == "drivers" || parts[2] == "riders")
-                ? "{id}" : String(part)
+            index == 3 && ["rides", "drivers", "riders"].contains(parts[2]) ? "{id}" : String(part)
         }.joined(separator: "/")
     }
 

@@ -42,7 +42,7 @@ extension LoadTest {
                 group.addTask { await self.ride(request) }
             }
             // All sent: wait for the rides in flight to end, or give up at the drain's deadline.
-            while now() < drainDeadline, world.withLock({ $0.openRides }) > 0 {
+            while now() < drainDeadline, world.withLock({ $0.consistency.openCount }) > 0 {
                 try? await Task.sleep(for: .milliseconds(200))
             }
             await beforeStopping()
@@ -83,7 +83,6 @@ extension LoadTest {
         world.withLock { world in
             world.recorder.count(.acknowledged)
             world.consistency.acknowledged(created.id, status: created.status)
-            world.openRides += 1
         }
         await withTaskGroup(of: Void.self) { group in
             if let cancelAfter = request.cancelAfter {
@@ -152,7 +151,6 @@ extension LoadTest {
                     }
                     if ConsistencyCheck.finalStatuses.contains(payload.status) {
                         ended = true
-                        world.openRides -= 1
                     }
                 }
                 return !ended

@@ -14,8 +14,6 @@ struct World: Sendable {
     /// Drivers whose first report succeeded and whose event stream should be opened.
     var streamsToOpen: [String] = []
     var streamOpened: Set<String> = []
-    /// Acknowledged rides not yet seen to end (the drain waits for these).
-    var openRides = 0
     var matching: String
     /// Set when the run is over: the fleet sends nothing more.
     var stopping = false

@@ -80,7 +80,7 @@ extension LoadTest {
                         updates - previous.updates,
                         recorder.match.value(at: 50),
                         recorder.match.value(at: 99),
-                        world.openRides,
+                        world.consistency.openCount,
                         recorder.errorCount
                     )
             }

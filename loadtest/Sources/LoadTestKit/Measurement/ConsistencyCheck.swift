@@ -91,9 +91,14 @@ public struct ConsistencyCheck: Sendable {
         rides[rideID] = ride
     }
 
-    /// Rides the client has not seen end (the runner reads these back first).
+    /// Rides the client has not seen end, by ID.
     public var open: [String] {
         rides.filter { !Self.finalStatuses.contains($0.value.status) }.map(\.key).sorted()
+    }
+
+    /// How many acknowledged rides the client has not seen end (the drain waits for them).
+    public var openCount: Int {
+        rides.values.count { !Self.finalStatuses.contains($0.status) }
     }
 
     /// Compares what the client saw with what the server says now.
