@@ -6,6 +6,9 @@ import Geo
 public struct DispatchConfiguration: Hashable, Sendable {
     /// How long a driver's location stays fresh (`DRIVER_TTL_SECONDS`).
     public var driverFreshness: Duration = .seconds(30)
+    /// How old a location report's fix may be when applied to a driver that is still fresh
+    /// (`LOCATION_MAX_AGE_MS`; one reporting interval by default); nil: never dropped for age.
+    public var locationMaximumAge: Duration? = .seconds(4)
     /// Greedy or batch matching (`MATCHING`).
     public var matching: MatchingMode = .greedy
     /// How long batch matching collects requests before assigning (`BATCH_WINDOW_MS`).
@@ -45,8 +48,9 @@ public struct DispatchConfiguration: Hashable, Sendable {
 }
 
 extension Duration {
-    /// The duration in seconds, as Foundation counts time.
-    var timeInterval: TimeInterval {
+    /// The duration in seconds, as Foundation counts time (and metrics record it): the one conversion
+    /// from `Duration` to seconds.
+    public var timeInterval: TimeInterval {
         let (seconds, attoseconds) = components
         return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }

@@ -1,6 +1,8 @@
 import DispatchCore
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOPosix
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
@@ -13,6 +15,8 @@ struct ApplicationDependencies: Sendable {
     var metricsRegistry = PrometheusMetricsFactory.defaultRegistry
     var readiness = Readiness()
     var logger = Logger(label: "dispatch-server")
+    /// Overrides the load signals admission control reads (tests); nil: the real probes.
+    var loadSignals: (@Sendable () -> LoadSignals)?
 }
 
 /// The parts of a running service that `main` and tests need to reach.
@@ -42,6 +46,7 @@ func buildApplication(
         let client = PostgresClient(configuration: database.client, backgroundLogger: logger)
         var settings = RideWriter.Settings()
         settings.groupCommit = configuration.groupCommit
+        settings.commitTimeout = configuration.commandDeadline
         let writer = RideWriter(client: client, settings: settings, logger: logger)
         persistence = Persistence(writer: writer, store: PostgresRideStore(client: client, logger: logger))
         // The writer comes first: its receipt is the one commands wait on.
@@ -57,10 +62,24 @@ func buildApplication(
         events: EventFanOut(sinks: sinks)
     )
     let metrics = ServiceMetrics()
+    let reports = LocationReports(dispatcher: dispatcher, metrics: metrics)
+    let requestMetrics = RequestMetricsRecorder()
+    let lag = SchedulingLagMonitor(group: MultiThreadedEventLoopGroup.singleton)
+    let admission = AdmissionControl(
+        policy: configuration.admission,
+        signals: dependencies.loadSignals ?? LoadSignals.reader(lag: lag, backlog: persistence.writer)
+    )
+    let edge = EdgeServices(
+        reports: reports,
+        admission: admission,
+        requestMetrics: requestMetrics,
+        date: HTTPDateCache(),
+        logger: logger
+    )
 
     let router = Router(context: DispatchRequestContext.self)
     let catalog = RouteCatalog()
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware(recorder: requestMetrics))
     router.add(middleware: ErrorMiddleware(catalog: catalog))
     router.add(middleware: LogRequestsMiddleware(.debug))
 
@@ -72,7 +91,7 @@ func buildApplication(
         metrics: metrics,
         registry: dependencies.metricsRegistry
     ).addRoutes(to: router, catalog: catalog)
-    DriverController(dispatcher: dispatcher, metrics: metrics).addRoutes(to: router, catalog: catalog)
+    DriverController(dispatcher: dispatcher, reports: reports).addRoutes(to: router, catalog: catalog)
     RideController(dispatcher: dispatcher, persistence: persistence).addRoutes(to: router, catalog: catalog)
     EventStreamController(dispatcher: dispatcher, hub: hub, persistence: persistence).addRoutes(
         to: router,
@@ -80,11 +99,14 @@ func buildApplication(
     )
 
     services.append(DispatchTicker(dispatcher: dispatcher, hub: hub, metrics: metrics, logger: logger))
+    services.append(lag)
     var application = Application(
         router: router,
+        server: .http1(edge: edge),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
-            serverName: "dispatch-server"
+            serverName: HTTPDateCache.server,
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.maximumConnections, logger: logger)
         ),
         services: services,
         logger: logger

@@ -83,6 +83,42 @@ struct DriverRegistryTests {
         #expect(try registry.nearby(cityHall, radius: 3_000, limit: 5, now: t0 + 3).first?.coordinate == stale)
     }
 
+    @Test("a report older than the maximum age is dropped while the driver is fresh, and taken when it is not")
+    func lateReports() throws {
+        var registry = DriverRegistry(freshness: .seconds(30), maximumReportAge: .seconds(4))
+        let first = cityHall
+        let late = cityHall.destination(bearing: .north, distance: 300)
+        #expect(
+            try registry.updateLocation(id("d1"), to: first, recordedAt: t0, now: t0) == .applied(isNewDriver: true)
+        )
+        // Fixed 4.5 s before it arrived: the driver's next report is newer, so this one is dropped.
+        #expect(try registry.updateLocation(id("d1"), to: late, recordedAt: t0 + 1, now: t0 + 5.5) == .droppedStale)
+        #expect(registry.driver(id("d1"))?.location == first)
+        #expect(registry.driver(id("d1"))?.updatedAt == t0)
+        // Exactly the maximum age is still in time.
+        #expect(
+            try registry.updateLocation(id("d1"), to: late, recordedAt: t0 + 2, now: t0 + 6)
+                == .applied(isNewDriver: false)
+        )
+        // A driver with no fresh position takes a late report rather than none (a lagging device clock).
+        #expect(
+            try registry.updateLocation(id("d1"), to: first, recordedAt: t0 + 30, now: t0 + 40)
+                == .applied(isNewDriver: false)
+        )
+        // A new driver is not fresh either.
+        #expect(
+            try registry.updateLocation(id("d2"), to: first, recordedAt: t0, now: t0 + 40)
+                == .applied(isNewDriver: true)
+        )
+        // Without a maximum age nothing is dropped for age.
+        var unbounded = DriverRegistry(freshness: .seconds(30))
+        _ = try unbounded.updateLocation(id("d1"), to: first, recordedAt: t0, now: t0)
+        #expect(
+            try unbounded.updateLocation(id("d1"), to: late, recordedAt: t0 + 1, now: t0 + 25)
+                == .applied(isNewDriver: false)
+        )
+    }
+
     @Test("a recordedAt far in the future is rejected and changes nothing")
     func futureRecordedAt() throws {
         var registry = DriverRegistry(freshness: .seconds(30))

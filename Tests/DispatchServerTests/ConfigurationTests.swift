@@ -101,6 +101,52 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("limits and overload settings are read from their variables; 0 turns the report age limit off")
+    func limits() throws {
+        let defaults = ServerConfiguration()
+        #expect(defaults.dispatch.locationMaximumAge == .seconds(4))
+        #expect(defaults.commandDeadline == .seconds(2))
+        let configuration = try ServerConfiguration(
+            arguments: ["dispatch-server", "--max-connections", "5000"],
+            environment: [
+                "LOCATION_MAX_AGE_MS": "0", "COMMAND_DEADLINE_MS": "1500", "OVERLOAD_REPORT_LAG_MS": "40",
+                "OVERLOAD_REQUEST_LAG_MS": "90", "OVERLOAD_COMMIT_WAIT_MS": "300", "MAX_WAITING_COMMANDS": "64",
+                "OVERLOAD_RETRY_AFTER_SECONDS": "5", "MAX_CONNECTIONS": "9",
+            ]
+        )
+        #expect(configuration.dispatch.locationMaximumAge == nil)
+        #expect(configuration.maximumConnections == 5_000)
+        #expect(configuration.commandDeadline == .milliseconds(1_500))
+        #expect(
+            configuration.admission
+                == AdmissionPolicy(
+                    reportLagLimit: .milliseconds(40),
+                    requestLagLimit: .milliseconds(90),
+                    requestCommitLimit: .milliseconds(300),
+                    maximumWaitingCommands: 64,
+                    retryAfterSeconds: 5
+                )
+        )
+    }
+
+    @Test(
+        "bad limits are a clear error",
+        arguments: [
+            (["MAX_CONNECTIONS": "8"], "MAX_CONNECTIONS"),
+            (["COMMAND_DEADLINE_MS": "soon"], "COMMAND_DEADLINE_MS"),
+            (["OVERLOAD_REPORT_LAG_MS": "0"], "OVERLOAD_REPORT_LAG_MS"),
+            (["MAX_WAITING_COMMANDS": "1"], "MAX_WAITING_COMMANDS"),
+            (["LOCATION_MAX_AGE_MS": "-1"], "LOCATION_MAX_AGE_MS"),
+        ]
+    )
+    func badLimits(environment: [String: String], mentions: String) {
+        #expect {
+            try ServerConfiguration(arguments: ["dispatch-server"], environment: environment)
+        } throws: { error in
+            (error as? ConfigurationError)?.message.contains(mentions) == true
+        }
+    }
+
     @Test("an unknown flag is an error, not silently ignored")
     func unknownFlag() {
         #expect(throws: ConfigurationError("unknown option --prot; run with --help to list the options")) {

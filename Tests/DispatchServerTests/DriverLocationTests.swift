@@ -8,11 +8,19 @@ import Testing
 
 @testable import DispatchServer
 
+/// The two ways a location report is served: by the router (HummingbirdTesting's router mode), and by
+/// the edge in front of it on a live server; both must answer alike.
+enum ReportPath: String, CaseIterable, Sendable {
+    case router, edge
+
+    var setup: TestingSetup { self == .router ? .router : .live }
+}
+
 @Suite("PUT /v1/drivers/{id}/location and GET /v1/drivers/{id}")
 struct DriverLocationTests {
-    @Test("a report is 204, and the driver is then available at that location")
-    func reportAndRead() async throws {
-        try await makeTestApplication().test(.router) { client in
+    @Test("a report is 204, and the driver is then available at that location", arguments: ReportPath.allCases)
+    func reportAndRead(path: ReportPath) async throws {
+        try await makeTestApplication().test(path.setup) { client in
             let put = try await client.send(
                 .put,
                 "/v1/drivers/d-1/location",
@@ -53,10 +61,12 @@ struct DriverLocationTests {
                 #"{"lat": 37.5, "lng": 126.9, "pad": ""# + String(repeating: "x", count: 16_400) + #""}"#, 413,
                 "payload_too_large"
             ),
-        ]
+        ],
+        ReportPath.allCases
     )
-    func badInput(body: String, status: Int, code: String) async throws {
-        try await makeTestApplication().test(.router) { client in
+    func badInput(body: (String, Int, String), path: ReportPath) async throws {
+        let (body, status, code) = body
+        try await makeTestApplication().test(path.setup) { client in
             try await client.send(.put, "/v1/drivers/d1/location", json: #"{"lat": 37.5665, "lng": 126.978}"#)
             let response = try await client.send(.put, "/v1/drivers/d1/location", json: body)
             #expect(response.status.code == status)
@@ -68,10 +78,11 @@ struct DriverLocationTests {
 
     @Test(
         "a bad driver ID is 400 invalid_driver_id",
-        arguments: ["bad.id", "with%20space", String(repeating: "x", count: 65), "%C3%BC"]
+        arguments: ["bad.id", "with%20space", String(repeating: "x", count: 65), "%C3%BC"],
+        ReportPath.allCases
     )
-    func badDriverID(raw: String) async throws {
-        try await makeTestApplication().test(.router) { client in
+    func badDriverID(raw: String, path: ReportPath) async throws {
+        try await makeTestApplication().test(path.setup) { client in
             let put = try await client.send(.put, "/v1/drivers/\(raw)/location", json: #"{"lat": 1, "lng": 1}"#)
             #expect(put.status == .badRequest)
             #expect(put.errorCode == "invalid_driver_id")
@@ -89,9 +100,13 @@ struct DriverLocationTests {
         }
     }
 
-    @Test("an out-of-order report is acknowledged (204) but does not move the driver back")
-    func outOfOrder() async throws {
-        try await makeTestApplication().test(.router) { client in
+    @Test(
+        "an out-of-order or late report is acknowledged (204) but does not move the driver",
+        arguments: ReportPath.allCases
+    )
+    func outOfOrder(path: ReportPath) async throws {
+        let clock = ManualClock(start: testEpoch)
+        try await makeTestApplication(clock: clock).test(path.setup) { client in
             try await client.send(
                 .put,
                 "/v1/drivers/d1/location",
@@ -107,8 +122,17 @@ struct DriverLocationTests {
             try await client.send(
                 .put,
                 "/v1/drivers/d1/location",
-                json: #"{"lat": 37.60, "lng": 127.0, "recordedAt": "2027-01-15T07:59:55.250Z"}"#
+                json: #"{"lat": 37.60, "lng": 127.0, "recordedAt": "2027-01-15T07:59:57.250Z"}"#
             )
+            #expect(try await client.send(.get, "/v1/drivers/d1").json(DriverJSON.self).location.lat == 37.60)
+            // Fixed 5 s before it arrived, while the driver is fresh: dropped (a newer one is coming).
+            clock.advance(by: 10)
+            let stale = try await client.send(
+                .put,
+                "/v1/drivers/d1/location",
+                json: #"{"lat": 37.70, "lng": 127.0, "recordedAt": "2027-01-15T08:00:05Z"}"#
+            )
+            #expect(stale.status == .noContent)
             #expect(try await client.send(.get, "/v1/drivers/d1").json(DriverJSON.self).location.lat == 37.60)
         }
     }

@@ -33,10 +33,12 @@ func makeTestApplication(
 }
 
 /// Like `makeTestApplication`, also returning the dispatcher and the event hub.
+/// - Parameter loadSignals: What admission control reads instead of the real probes (nil: quiet).
 func makeTestService(
     configuration: ServerConfiguration = ServerConfiguration(),
     clock: ManualClock = ManualClock(start: testEpoch),
-    readiness: Readiness = Readiness()
+    readiness: Readiness = Readiness(),
+    loadSignals: (@Sendable () -> LoadSignals)? = nil
 ) -> (application: some ApplicationProtocol, parts: ServiceParts) {
     buildApplication(
         configuration: configuration,
@@ -44,7 +46,9 @@ func makeTestService(
             clock: clock,
             rideIDs: SequentialRideIDs(),
             metricsRegistry: TestMetrics.registry,
-            readiness: readiness
+            readiness: readiness,
+            // A shared test machine's real scheduling lag must not shed the tests' requests.
+            loadSignals: loadSignals ?? { LoadSignals() }
         )
     )
 }

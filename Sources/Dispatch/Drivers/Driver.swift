@@ -52,4 +52,7 @@ public enum LocationUpdateOutcome: Hashable, Sendable {
     case applied(isNewDriver: Bool)
     /// The update was older than the driver's last applied one and was acknowledged without effect.
     case ignoredOutOfOrder
+    /// The update's fix was older than the maximum report age while the driver's position was still
+    /// fresh: acknowledged without effect, because a newer report is coming.
+    case droppedStale
 }

@@ -14,6 +14,9 @@ import Geo
 public struct DriverRegistry: Sendable {
     /// How long a location stays fresh.
     public let freshness: Duration
+    /// How old a report's fix may be when it is applied to a driver that is already fresh; older
+    /// reports are dropped, because a newer one is on its way (nil: never dropped for age).
+    public let maximumReportAge: Duration?
     /// How far in the future a `recordedAt` may be before it is rejected as a broken device clock.
     public static let maximumClockSkew: TimeInterval = 300
 
@@ -27,15 +30,14 @@ public struct DriverRegistry: Sendable {
     /// - Parameters:
     ///   - freshness: How long after its last update a driver stays in answers.
     ///   - cellSize: The spatial index's cell size; nil for the index's measured default.
-    public init(freshness: Duration, cellSize: Meters? = nil) {
+    ///   - maximumReportAge: How old a report may be when it would be applied to a fresh driver.
+    public init(freshness: Duration, cellSize: Meters? = nil, maximumReportAge: Duration? = nil) {
         self.freshness = freshness
+        self.maximumReportAge = maximumReportAge
         self.index = cellSize.map { SpatialIndex(cellSize: $0) } ?? SpatialIndex()
     }
 
-    private var freshnessInterval: TimeInterval {
-        let (seconds, attoseconds) = freshness.components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
-    }
+    private var freshnessInterval: TimeInterval { freshness.timeInterval }
 
     /// Whether a driver's location is still fresh at `now`.
     public func isFresh(_ driver: Driver, now: Date) -> Bool {
@@ -48,7 +50,10 @@ public struct DriverRegistry: Sendable {
     ///
     /// A driver not seen before becomes `available`. A report whose time (`recordedAt`, else `now`) is
     /// earlier than the driver's last applied one is ignored, so out-of-order GPS never moves a driver
-    /// backwards; it does not refresh the driver either.
+    /// backwards; it does not refresh the driver either. A report whose fix is older than
+    /// `maximumReportAge` is dropped when the driver's position is still fresh: it arrived late (queued
+    /// in the network or the app), and the driver's next report is newer. A driver with no fresh
+    /// position still takes it, so a device with a lagging clock is never locked out.
     /// - Parameters:
     ///   - id: The driver.
     ///   - location: The reported position.
@@ -72,6 +77,11 @@ public struct DriverRegistry: Sendable {
         let outcome: LocationUpdateOutcome
         if var driver = drivers[id] {
             guard positionTime >= driver.positionTime else { return .ignoredOutOfOrder }
+            if let maximumReportAge, now.timeIntervalSince(positionTime) > maximumReportAge.timeInterval,
+                isFresh(driver, now: now)
+            {
+                return .droppedStale
+            }
             driver.location = location
             driver.updatedAt = now
             driver.positionTime = positionTime

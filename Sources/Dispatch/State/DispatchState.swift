@@ -34,7 +34,10 @@ public struct DispatchState: Sendable {
     /// Creates an empty state.
     public init(configuration: DispatchConfiguration) {
         self.configuration = configuration
-        self.drivers = DriverRegistry(freshness: configuration.driverFreshness)
+        self.drivers = DriverRegistry(
+            freshness: configuration.driverFreshness,
+            maximumReportAge: configuration.locationMaximumAge
+        )
     }
 
     /// Takes the events produced since the last call.

@@ -29,6 +29,14 @@ struct ServerConfiguration: Sendable, Equatable {
     var database: DatabaseConfiguration?
     /// Whether the writer groups queued commands into one transaction (`STORE_GROUP_COMMIT`).
     var groupCommit = true
+    /// The most connections (HTTP and driver channels) open at once (`MAX_CONNECTIONS`); more wait in
+    /// the listen backlog until one closes.
+    var maximumConnections = 16_000
+    /// The longest a command waits for its commit before it is answered `503 commit_timeout`
+    /// (`COMMAND_DEADLINE_MS`).
+    var commandDeadline = Duration.seconds(2)
+    /// When requests are shed (`OVERLOAD_*`, `MAX_WAITING_COMMANDS`).
+    var admission = AdmissionPolicy()
 
     /// The documented options, in `--help` order.
     static let options: [Option] = [
@@ -70,6 +78,30 @@ struct ServerConfiguration: Sendable, Equatable {
             "true",
             "true: one transaction for all writes queued meanwhile; false: one per command (for benchmarks)."
         ),
+        Option(
+            "location.max.age.ms",
+            "4000",
+            "A report whose fix is older than this is dropped while the driver's position is fresh; 0: never."
+        ),
+        Option("max.connections", "16000", "The most HTTP connections and driver channels open at once."),
+        Option("command.deadline.ms", "2000", "The longest a command waits for its commit before 503 commit_timeout."),
+        Option(
+            "overload.report.lag.ms",
+            "100",
+            "Scheduling lag above which location reports, reads and new streams are shed (503, Retry-After)."
+        ),
+        Option("overload.request.lag.ms", "250", "Scheduling lag above which new ride requests are shed too."),
+        Option(
+            "overload.commit.wait.ms",
+            "500",
+            "New ride requests are shed while the oldest command has waited this long for its commit."
+        ),
+        Option(
+            "max.waiting.commands",
+            "2000",
+            "The most commands waiting for their commit; past half of it new ride requests are shed."
+        ),
+        Option("overload.retry.after.seconds", "2", "The Retry-After of a shed request."),
     ]
 
     /// One configuration option, for validation and `--help`.
@@ -148,11 +180,39 @@ struct ServerConfiguration: Sendable, Equatable {
             groupCommit = parsed
         }
         try readDispatch(values)
+        try readLimits(values)
+    }
+
+    private mutating func readLimits(_ values: ValueReader) throws(ConfigurationError) {
+        if let connections = try values.integer("max.connections", in: 16...1_000_000) {
+            maximumConnections = connections
+        }
+        if let deadline = try values.integer("command.deadline.ms", in: 100...60_000) {
+            commandDeadline = .milliseconds(deadline)
+        }
+        if let lag = try values.integer("overload.report.lag.ms", in: 1...60_000) {
+            admission.reportLagLimit = .milliseconds(lag)
+        }
+        if let lag = try values.integer("overload.request.lag.ms", in: 1...60_000) {
+            admission.requestLagLimit = .milliseconds(lag)
+        }
+        if let wait = try values.integer("overload.commit.wait.ms", in: 1...60_000) {
+            admission.requestCommitLimit = .milliseconds(wait)
+        }
+        if let waiting = try values.integer("max.waiting.commands", in: 2...1_000_000) {
+            admission.maximumWaitingCommands = waiting
+        }
+        if let seconds = try values.integer("overload.retry.after.seconds", in: 1...3_600) {
+            admission.retryAfterSeconds = seconds
+        }
     }
 
     private mutating func readDispatch(_ values: ValueReader) throws(ConfigurationError) {
         if let ttl = try values.integer("driver.ttl.seconds", in: 1...86_400) {
             dispatch.driverFreshness = .seconds(ttl)
+        }
+        if let age = try values.integer("location.max.age.ms", in: 0...86_400_000) {
+            dispatch.locationMaximumAge = age == 0 ? nil : .milliseconds(age)
         }
         if let matching = values.string("matching") {
             guard let mode = MatchingMode(rawValue: matching.lowercased()) else {

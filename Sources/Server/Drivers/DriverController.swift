@@ -8,7 +8,7 @@ import Hummingbird
 /// validate, call the `Dispatcher`, encode.
 struct DriverController<Context: RequestContext> {
     let dispatcher: Dispatcher
-    let metrics: ServiceMetrics
+    let reports: LocationReports
 
     func addRoutes(to router: Router<Context>, catalog: RouteCatalog) {
         catalog.register(.put, "/v1/drivers/:driverId/location", on: router, use: updateLocation)
@@ -29,26 +29,13 @@ struct DriverController<Context: RequestContext> {
         return try OfferResponse(offer).response(from: request, context: context)
     }
 
-    /// `PUT /v1/drivers/{driverId}/location` → 204.
+    /// `PUT /v1/drivers/{driverId}/location` → 204. Most reports are answered before they reach the
+    /// router, by `EdgeHandler`'s fast path; both apply them through `LocationReports`.
     @Sendable func updateLocation(_ request: Request, context: Context) async throws -> HTTPResponse.Status {
-        let id = try driverID(context)
+        let rawID = context.parameters.get("driverId") ?? ""
         var request = request
-        let body = try await request.decodeJSON(as: LocationUpdateRequest.self)
-        let location = try LatLng(lat: body.lat, lng: body.lng).coordinate()
-        let recordedAt = try body.recordedAt.map { text in
-            guard let date = Timestamps.parse(text) else {
-                throw APIError(
-                    .badRequest,
-                    code: "invalid_recorded_at",
-                    "recordedAt must be an RFC 3339 time, got \"\(text.prefix(64))\""
-                )
-            }
-            return date
-        }
-        switch try dispatcher.updateLocation(id, to: location, recordedAt: recordedAt) {
-        case .applied: metrics.locationUpdatesApplied.increment()
-        case .ignoredOutOfOrder: metrics.locationUpdatesIgnored.increment()
-        }
+        let body = try await request.collectBody(upTo: APIError.maximumBodyBytes)
+        try reports.apply(rawDriverID: rawID, body: body)
         return .noContent
     }
 

@@ -24,7 +24,7 @@ struct LatLng: Codable, Equatable {
 }
 
 /// Body of `PUT /v1/drivers/{driverId}/location`.
-struct LocationUpdateRequest: Decodable {
+struct LocationUpdateRequest: Decodable, Equatable {
     let lat: Double
     let lng: Double
     /// When the device took the fix, RFC 3339.

@@ -1,4 +1,5 @@
 import DispatchCore
+import Foundation
 import Geo
 import Hummingbird
 import Logging
@@ -14,11 +15,14 @@ struct APIError: Error, HTTPResponseError, Equatable {
     let code: String
     /// What was wrong, for people.
     let message: String
+    /// When the client may try again, for `503` and `429` (the `Retry-After` header).
+    let retryAfterSeconds: Int?
 
-    init(_ status: HTTPResponse.Status, code: String, _ message: String) {
+    init(_ status: HTTPResponse.Status, code: String, _ message: String, retryAfterSeconds: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     struct Body: Encodable {
@@ -37,7 +41,14 @@ struct APIError: Error, HTTPResponseError, Equatable {
             context: context
         )
         response.status = status
+        if let retryAfterSeconds { response.headers[.retryAfter] = String(retryAfterSeconds) }
         return response
+    }
+
+    /// The JSON body, for answers written below the router (the edge, the driver channel).
+    var jsonBody: ByteBuffer {
+        let data = (try? JSONBody.encoder.encode(Body(error: .init(code: code, message: message)))) ?? Data()
+        return ByteBuffer(bytes: data)
     }
 }
 
@@ -47,6 +58,15 @@ extension APIError {
     ///   - error: The error.
     ///   - request: The request, to name its method and path in a 404 or 405.
     init(from error: any Error, request: Request) {
+        self.init(from: error, method: request.method, path: request.uri.path)
+    }
+
+    /// Maps any error to what the client is told.
+    /// - Parameters:
+    ///   - error: The error.
+    ///   - method: The request's method, named in a 404 or 405.
+    ///   - path: The request's path, named in a 404 or 405.
+    init(from error: any Error, method: HTTPRequest.Method, path: String) {
         switch error {
         case let error as APIError:
             self = error
@@ -64,12 +84,12 @@ extension APIError {
         case let error as any HTTPResponseError:
             switch error.status {
             case .notFound:
-                self.init(.notFound, code: "not_found", "no route for \(request.method) \(request.uri.path)")
+                self.init(.notFound, code: "not_found", "no route for \(method) \(path)")
             case .methodNotAllowed:
                 self.init(
                     .methodNotAllowed,
                     code: "method_not_allowed",
-                    "\(request.method) is not allowed on \(request.uri.path)"
+                    "\(method) is not allowed on \(path)"
                 )
             case .contentTooLarge:
                 self = .payloadTooLarge

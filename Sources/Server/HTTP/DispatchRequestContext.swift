@@ -10,11 +10,5 @@ struct DispatchRequestContext: RequestContext {
         coreContext = .init(source: source)
     }
 
-    var responseEncoder: JSONEncoder { Self.encoder }
-
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    var responseEncoder: JSONEncoder { JSONBody.encoder }
 }

@@ -23,6 +23,21 @@ enum Timestamps {
             + "\(pad(seconds % 60, 2)).\(pad(dayMilliseconds % 1000, 3))Z"
     }
 
+    /// Formats a time as an HTTP `Date` header (RFC 9110 IMF-fixdate), e.g.
+    /// `Tue, 01 Dec 2026 22:21:14 GMT`.
+    static func httpDate(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let (days, secondOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        let (day, second) = secondOfDay < 0 ? (days - 1, secondOfDay + 86_400) : (days, secondOfDay)
+        let (year, month, dayOfMonth) = civilFromDays(day)
+        // 1970-01-01 was a Thursday.
+        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][((day % 7) + 7) % 7]
+        let monthName = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][month - 1]
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(weekday), \(two(dayOfMonth)) \(monthName) \(year) \(two(second / 3600)):\(two(second / 60 % 60)):"
+            + "\(two(second % 60)) GMT"
+    }
+
     /// Parses an RFC 3339 `date-time`.
     /// - Returns: The time, or nil when the text is not an RFC 3339 date-time.
     static func parse(_ text: String) -> Date? {

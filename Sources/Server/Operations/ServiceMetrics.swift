@@ -17,6 +17,10 @@ struct ServiceMetrics: Sendable {
         label: "dispatch_location_updates_total",
         dimensions: [("outcome", "ignored_out_of_order")]
     )
+    let locationUpdatesDropped = Counter(
+        label: "dispatch_location_updates_total",
+        dimensions: [("outcome", "dropped_stale")]
+    )
     let driversExpired = Counter(label: "dispatch_drivers_expired_total")
     let indexMemoryBytes = Gauge(label: "dispatch_index_memory_bytes")
     let ridesSearching = Gauge(label: "dispatch_rides_searching")

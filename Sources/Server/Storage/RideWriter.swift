@@ -21,15 +21,15 @@ import Synchronization
 ///
 /// While PostgreSQL is unreachable, `isAvailable` is false (commands are refused with 503, readiness
 /// fails), queued batches stay queued, and the loop retries with back-off until the database returns.
-final class RideWriter: DispatchEventSink, Service {
+final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     struct Settings: Sendable {
         /// The most events one transaction writes.
         var maximumBatchEvents = 5_000
         /// Above this many queued events the writer reports itself unavailable, so new commands are
         /// refused until it catches up (back-pressure instead of unbounded memory).
         var queueCapacity = 100_000
-        /// How long a command waits for its commit before answering 503.
-        var commitTimeout: Duration = .seconds(5)
+        /// How long a command waits for its commit before answering 503 (`COMMAND_DEADLINE_MS`).
+        var commitTimeout: Duration = .seconds(2)
         /// The longest a transaction or a health check may take before it counts as failed.
         var statementTimeout: Duration = .seconds(5)
         /// False: one transaction per command's batch, for comparison (`STORE_GROUP_COMMIT=false`).
@@ -44,6 +44,7 @@ final class RideWriter: DispatchEventSink, Service {
 
     private struct Waiter {
         let position: UInt64
+        let since: ContinuousClock.Instant
         let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Void, any Error>
     }
@@ -72,6 +73,11 @@ final class RideWriter: DispatchEventSink, Service {
     private let commitDuration = Timer(label: "dispatch_store_commit_seconds", preferredDisplayUnit: .seconds)
     private let errors = Counter(label: "dispatch_store_errors_total")
     private let available = Gauge(label: "dispatch_store_available")
+    private let commitWait = Timer(label: "dispatch_command_commit_wait_seconds", preferredDisplayUnit: .seconds)
+    private let waiting = Gauge(label: "dispatch_commands_waiting")
+    private let oldestWaitGauge = Gauge(label: "dispatch_commands_oldest_wait_seconds")
+    private let waitingCount = Atomic<Int>(0)
+    private let oldestWaitNanoseconds = Atomic<Int64>(0)
 
     init(client: PostgresClient, settings: Settings = Settings(), logger: Logger) {
         self.client = client
@@ -112,21 +118,30 @@ final class RideWriter: DispatchEventSink, Service {
         }
     }
 
+    /// Commands waiting for their commit now (admission control's signal).
+    var waitingCommands: Int { waitingCount.load(ordering: .relaxed) }
+
+    /// How long the oldest waiting command has waited, as of the last check (every 100 ms).
+    var oldestCommandWait: Duration { .nanoseconds(oldestWaitNanoseconds.load(ordering: .relaxed)) }
+
     /// Waits until the batch with this receipt is committed.
     /// - Throws: `503 commit_timeout` after `commitTimeout`: the command was applied in memory but its
     ///   durability is unknown; the client should re-read the ride or retry with its idempotency key.
     func waitUntilDurable(_ receipt: PublishReceipt?) async throws {
         guard let receipt else { return }
-        let deadline = clock.now + settings.commitTimeout
+        let since = clock.now
+        defer { commitWait.record(duration: clock.now - since) }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let ready = state.withLock { state -> Bool in
                 guard state.committed < receipt.position else { return true }
                 state.nextWaiter += 1
                 state.waiters[state.nextWaiter] = Waiter(
                     position: receipt.position,
-                    deadline: deadline,
+                    since: since,
+                    deadline: since + settings.commitTimeout,
                     continuation: continuation
                 )
+                waitingCount.store(state.waiters.count, ordering: .relaxed)
                 return false
             }
             if ready { continuation.resume() }
@@ -247,6 +262,7 @@ final class RideWriter: DispatchEventSink, Service {
             state.lastSuccess = clock.now
             let done = state.waiters.filter { $0.value.position <= state.committed }
             for key in done.keys { state.waiters[key] = nil }
+            waitingCount.store(state.waiters.count, ordering: .relaxed)
             queueDepth.record(state.queuedEvents)
             return Array(done.values)
         }
@@ -263,7 +279,12 @@ final class RideWriter: DispatchEventSink, Service {
             let expired = state.withLock { state -> [Waiter] in
                 let late = state.waiters.filter { $0.value.deadline <= now }
                 for key in late.keys { state.waiters[key] = nil }
+                waitingCount.store(state.waiters.count, ordering: .relaxed)
+                let oldest = state.waiters.values.map(\.since).min().map { now - $0 } ?? .zero
+                oldestWaitNanoseconds.store(Int64(oldest.timeInterval * 1e9), ordering: .relaxed)
                 queueDepth.record(state.queuedEvents)
+                waiting.record(state.waiters.count)
+                oldestWaitGauge.record(oldest.timeInterval)
                 return Array(late.values)
             }
             for waiter in expired { waiter.continuation.resume(throwing: Self.commitTimeoutError) }

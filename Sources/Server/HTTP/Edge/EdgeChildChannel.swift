@@ -1,0 +1,38 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Wraps Hummingbird's HTTP/1.1 child channel (with WebSocket upgrades) so that each connection's
+/// pipeline gets an `EdgeHandler` right after NIO's HTTP/1.1 request decoder, before Hummingbird's
+/// own handlers.
+struct EdgeChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Inner.Value
+
+    /// The wrapped channel setup.
+    let inner: Inner
+    /// What every connection's edge shares.
+    let services: EdgeServices
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        inner.setup(channel: channel, logger: logger).flatMapThrowing { [services] value in
+            let pipeline = channel.pipeline.syncOperations
+            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try pipeline.addHandler(EdgeHandler(services: services), position: .after(decoder))
+            return value
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await inner.handle(value: value, logger: logger)
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 with the edge in front of the router.
+    static func http1(edge services: EdgeServices) -> HTTPServerBuilder {
+        .init { responder in
+            EdgeChildChannel(inner: HTTP1Channel(responder: responder), services: services)
+        }
+    }
+}

@@ -1,0 +1,350 @@
+import DequeModule
+import DispatchCore
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The first handler each HTTP request meets after parsing (right after NIO's HTTP/1.1 decoder, before
+/// Hummingbird's own handlers), on the connection's event loop. For every request it asks admission
+/// control whether to take it (`AdmissionControl`), and answers shed requests (`503` with
+/// `Retry-After`) and location reports itself, straight from the event loop; every other request
+/// goes on to Hummingbird's router.
+///
+/// Why: a location report is most of the traffic (5,000 a second at the `city` load), and the
+/// router's machinery around it (an async sequence per connection, a task resumption per request
+/// part, a request context, the middleware chain, a response writer, the conversion to and from Swift
+/// HTTP Types) cost several times the report itself (docs/BENCHMARKS.md, "Where a request's CPU
+/// goes"). Answered here, a report is decoded, applied and answered in one pass on the thread that
+/// read it, and shedding a request costs about as little, which is what lets an overloaded service
+/// refuse work cheaply. Every answer's content stays defined in one place: `LocationReports` applies
+/// reports on both paths, `APIError` words every error on both.
+///
+/// Order: requests are processed, and answered, in the order they came, as HTTP/1.1 pipelining
+/// requires. While a request passed on to the router is unanswered (a pipelining client), a request
+/// answered here waits, fully read, until it is; a request for the router that follows one waiting
+/// here is held back until that one is served, so the router never reads state an earlier request
+/// has yet to change. At most `maximumQueued` requests wait before the handler stops reading the
+/// socket. A request to upgrade the connection (the driver channel's WebSocket) is passed on and the
+/// handler leaves the pipeline, which then carries WebSocket frames.
+final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// How many requests may wait in `queue` before the handler stops reading.
+    static let maximumQueued = 64
+
+    /// A request answered here, fully read.
+    private struct Local {
+        let work: EdgeWork
+        let head: HTTPRequestHead
+        let started: ContinuousClock.Instant
+        let body: ByteBuffer
+    }
+
+    /// Requests in arrival order whose answers have not been written.
+    private enum Slot {
+        /// Passed on to the router; its answer ends with an `.end` written through this handler.
+        case forwarded
+        /// To be answered here, once everything before it is answered.
+        case local(Local)
+        /// For the router, held back until everything before it is answered, so the router never
+        /// reads state a request before it has not changed yet.
+        case held([HTTPServerRequestPart], complete: Bool)
+
+        var isForwarded: Bool {
+            if case .forwarded = self { true } else { false }
+        }
+    }
+
+    /// The request being read.
+    private enum Reading {
+        case none
+        case forwarding
+        case holding
+        case local(EdgeWork, HTTPRequestHead, started: ContinuousClock.Instant, body: ByteBuffer?)
+        /// The rest of a request already decided (too large).
+        case discarding
+    }
+
+    private let services: EdgeServices
+    private var reading = Reading.none
+    private var queue = Deque<Slot>()
+    private var readPending = false
+    /// Whether any request on this connection went to the router: only the first can be an upgrade.
+    private var forwardedAny = false
+    /// A graceful-shutdown request that arrived mid-request, delivered once it is answered.
+    private var pendingQuiesce: Any?
+
+    init(services: EdgeServices) {
+        self.services = services
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch (part, reading) {
+        case (.head(let head), _):
+            let started = ContinuousClock.now
+            if let work = services.admission.route(head) {
+                reading = .local(work, head, started: started, body: nil)
+            } else if queue.allSatisfy(\.isForwarded) {
+                reading = .forwarding
+                queue.append(.forwarded)
+                forward(part, context)
+            } else {
+                reading = .holding
+                queue.append(.held([part], complete: false))
+            }
+        case (_, .forwarding):
+            context.fireChannelRead(data)
+        case (_, .holding):
+            guard case .held(var parts, _) = queue.last else { return }
+            parts.append(part)
+            let complete = if case .end = part { true } else { false }
+            queue[queue.count - 1] = .held(parts, complete: complete)
+        case (.body(var body), .local(let work, let head, let started, var collected)):
+            guard (collected?.readableBytes ?? 0) + body.readableBytes <= APIError.maximumBodyBytes else {
+                reading = .discarding
+                queue.append(
+                    .local(Local(work: .reject(.payloadTooLarge), head: head, started: started, body: ByteBuffer()))
+                )
+                drain(context)
+                return
+            }
+            if collected == nil {
+                collected = body
+            } else {
+                collected?.writeBuffer(&body)
+            }
+            reading = .local(work, head, started: started, body: collected)
+        case (.end, .local(let work, let head, let started, let body)):
+            queue.append(.local(Local(work: work, head: head, started: started, body: body ?? ByteBuffer())))
+            drain(context)
+        case (.body, .none), (.body, .discarding), (.end, .none), (.end, .discarding):
+            break
+        }
+        if case .end = part { reading = .none }
+        deliverQuiesceIfIdle(context)
+    }
+
+    /// Passes one part on to the router (its request is already in the queue as `.forwarded`).
+    private func forward(_ part: HTTPServerRequestPart, _ context: ChannelHandlerContext) {
+        if case .head(let head) = part {
+            let mayUpgrade = !forwardedAny
+            forwardedAny = true
+            context.fireChannelRead(wrapInboundOut(part))
+            // NIO's upgrade handler looks at the first request it sees: if that one upgrades, the
+            // connection carries WebSocket frames from here on, and this handler must not be in their
+            // way. (Nothing of ours can be waiting: the queue held only this request.)
+            if mayUpgrade, head.headers.contains(name: "upgrade") {
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            }
+        } else {
+            context.fireChannelRead(wrapInboundOut(part))
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Hummingbird closes idle connections at shutdown: not with a request of ours half read or
+        // unanswered.
+        if event is ChannelShouldQuiesceEvent, !isIdle {
+            pendingQuiesce = event
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private var isIdle: Bool {
+        guard case .none = reading else { return false }
+        return queue.allSatisfy(\.isForwarded)
+    }
+
+    private func deliverQuiesceIfIdle(_ context: ChannelHandlerContext) {
+        if let quiesce = pendingQuiesce, isIdle {
+            pendingQuiesce = nil
+            context.fireUserInboundEventTriggered(quiesce)
+        }
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // Only the router's answers pass through here; this handler's own are written below it.
+        let ended = if case .end = unwrapOutboundIn(data) { true } else { false }
+        context.write(data, promise: promise)
+        guard ended else { return }
+        if case .forwarded = queue.first { queue.removeFirst() }
+        drain(context)
+        deliverQuiesceIfIdle(context)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // Back-pressure for pipelined requests waiting here: stop reading while too many wait.
+        guard queue.count < Self.maximumQueued else {
+            readPending = true
+            return
+        }
+        context.read()
+    }
+
+    // MARK: Serving
+
+    /// Works through the queue from the front: answers local requests, passes held ones on, and stops
+    /// at the first request the router has not answered yet.
+    private func drain(_ context: ChannelHandlerContext) {
+        loop: while let first = queue.first {
+            switch first {
+            case .forwarded:
+                break loop
+            case .local(let local):
+                queue.removeFirst()
+                answer(context, local)
+            case .held(let parts, let complete):
+                // It goes to the router now; its answer is awaited like any forwarded request's.
+                queue[queue.startIndex] = .forwarded
+                for part in parts { forward(part, context) }
+                // Handlers above deliver what they read at the end of a read; this may be outside one.
+                context.fireChannelReadComplete()
+                if !complete { reading = .forwarding }
+                break loop
+            }
+        }
+        if readPending, queue.count < Self.maximumQueued {
+            readPending = false
+            context.read()
+        }
+    }
+
+    private func answer(_ context: ChannelHandlerContext, _ local: Local) {
+        let outcome: EdgeAnswer
+        switch local.work {
+        case .reject(let error):
+            outcome = .failure(error)
+        case .shed(_, let reason):
+            outcome = .failure(services.admission.shedError(reason))
+        case .locationReport(let driverID):
+            do {
+                try services.reports.apply(rawDriverID: driverID, body: local.body)
+                outcome = .noContent
+            } catch {
+                let apiError = APIError(from: error, method: .put, path: local.head.uri)
+                if apiError.status == .internalServerError {
+                    services.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                outcome = .failure(apiError)
+            }
+        }
+        write(outcome, for: local, context)
+    }
+
+    private func write(_ outcome: EdgeAnswer, for local: Local, _ context: ChannelHandlerContext) {
+        var response: HTTPResponseHead
+        var body: ByteBuffer?
+        switch outcome {
+        case .noContent:
+            response = services.date.noContent()
+        case .failure(let error):
+            let json = error.jsonBody
+            response = HTTPResponseHead(
+                version: .http1_1,
+                status: HTTPResponseStatus(statusCode: error.status.code),
+                headers: [
+                    "Date": services.date.current(), "Server": HTTPDateCache.server,
+                    "Content-Type": "application/json; charset=utf-8", "Content-Length": String(json.readableBytes),
+                ]
+            )
+            if let seconds = error.retryAfterSeconds {
+                response.headers.add(name: "Retry-After", value: String(seconds))
+            }
+            body = json
+        }
+        let keepAlive = local.head.isKeepAlive
+        response.version = local.head.version
+        if !keepAlive {
+            response.headers.replaceOrAdd(name: "Connection", value: "close")
+        } else if local.head.version.major == 1, local.head.version.minor == 0 {
+            response.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+        }
+        context.write(wrapOutboundOut(.head(response)), promise: nil)
+        if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+        let status = Int(response.status.code)
+        switch local.work {
+        case .locationReport where status == 204:
+            services.reportMetrics.record(since: local.started)
+        case .locationReport, .reject:
+            services.requestMetrics.record(
+                route: EdgeWork.locationReportRoute,
+                method: .put,
+                status: status,
+                since: local.started
+            )
+        case .shed:
+            break  // Counted by admission control, by class and reason.
+        }
+    }
+}
+
+/// What the edge answers.
+enum EdgeAnswer {
+    case noContent
+    case failure(APIError)
+}
+
+/// A request the edge answers itself, and how.
+enum EdgeWork: Equatable {
+    /// `PUT /v1/drivers/{driverId}/location`, with an ID of plain characters (anything else, such as a
+    /// percent-encoded ID, goes to the router, which decodes it and words the error).
+    case locationReport(driverID: String)
+    /// Shed by admission control.
+    case shed(RequestClass, ShedReason)
+    /// A location report refused before it was read in full (too large).
+    case reject(APIError)
+
+    /// Recognises a location report.
+    init?(locationReport head: HTTPRequestHead) {
+        guard head.method == .PUT else { return nil }
+        let path = head.uri
+        let prefix = "/v1/drivers/"
+        let suffix = "/location"
+        guard path.hasPrefix(prefix), path.hasSuffix(suffix), path.utf8.count > prefix.utf8.count + suffix.utf8.count
+        else { return nil }
+        let id = String(path.dropFirst(prefix.count).dropLast(suffix.count))
+        guard DriverID.isValid(id) else { return nil }
+        self = .locationReport(driverID: id)
+    }
+
+    /// The location report route's name in request metrics.
+    static let locationReportRoute = "/v1/drivers/{driverId}/location"
+}
+
+/// What every connection's `EdgeHandler` shares.
+struct EdgeServices: Sendable {
+    let reports: LocationReports
+    let admission: AdmissionControl
+    let requestMetrics: RequestMetricsRecorder
+    let date: HTTPDateCache
+    let logger: Logger
+    /// The metrics of the edge's most frequent answer, looked up once.
+    let reportMetrics: RequestMetricsRecorder.Handles
+
+    init(
+        reports: LocationReports,
+        admission: AdmissionControl,
+        requestMetrics: RequestMetricsRecorder,
+        date: HTTPDateCache,
+        logger: Logger
+    ) {
+        self.reports = reports
+        self.admission = admission
+        self.requestMetrics = requestMetrics
+        self.date = date
+        self.logger = logger
+        reportMetrics = requestMetrics.handles(route: EdgeWork.locationReportRoute, method: .put, status: 204)
+    }
+}

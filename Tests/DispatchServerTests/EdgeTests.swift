@@ -1,0 +1,116 @@
+import DispatchCore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+@testable import DispatchServer
+
+@Suite("The edge: reports answered on the event loop, answers in order, shedding")
+struct EdgeTests {
+    @Test("pipelined requests are answered in order, whether the edge or the router answers them")
+    func pipelinedOrder() async throws {
+        try await makeTestApplication().test(.live) { client in
+            let port = try #require(client.port)
+            let report = #"{"lat": 37.5, "lng": 127.0}"#
+            let bad = #"{"lat": 91, "lng": 127.0}"#
+            let last = #"{"lat": 37.6, "lng": 127.0}"#
+            let requests =
+                "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\nContent-Length: \(report.utf8.count)\r\n\r\n\(report)"
+                + "GET /v1/drivers/p1 HTTP/1.1\r\nHost: t\r\n\r\n"
+                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\nContent-Length: \(bad.utf8.count)\r\n\r\n\(bad)"
+                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                + "Content-Length: \(last.utf8.count)\r\n\r\n\(last)"
+            let answer = try await RawHTTP.exchange(port: port, requests)
+            let statuses = answer.ranges(of: "HTTP/1.1 ").map { range in
+                answer[range.lowerBound...].components(separatedBy: "\r\n").first ?? ""
+            }
+            #expect(
+                statuses == [
+                    "HTTP/1.1 200 OK", "HTTP/1.1 204 No Content", "HTTP/1.1 200 OK", "HTTP/1.1 400 Bad Request",
+                    "HTTP/1.1 204 No Content",
+                ]
+            )
+            // The read after the first report saw it; the one answered last closed the connection.
+            #expect(answer.contains(#""location":{"lat":37.5,"lng":127}"#))
+            #expect(answer.contains(#""code":"invalid_coordinate""#))
+            #expect(answer.lowercased().contains("connection: close"))
+            let driver = try await client.send(.get, "/v1/drivers/p1").json(DriverJSON.self)
+            #expect(driver.location == .init(lat: 37.6, lng: 127.0))
+        }
+    }
+
+    @Test("an overloaded service sheds reports first and ride requests next, with 503 and Retry-After")
+    func shedding() async throws {
+        let signals = Mutex(LoadSignals())
+        var configuration = ServerConfiguration()
+        configuration.admission.reportLagLimit = .milliseconds(100)
+        configuration.admission.requestLagLimit = .milliseconds(250)
+        let (app, parts) = makeTestService(configuration: configuration, loadSignals: { signals.withLock { $0 } })
+        try await app.test(.live) { client in
+            try await client.send(.put, "/v1/drivers/s1/location", json: #"{"lat": 37.5665, "lng": 126.978}"#)
+            signals.withLock { $0.schedulingLag = .milliseconds(150) }
+            let report = try await client.send(.put, "/v1/drivers/s1/location", json: #"{"lat": 37.0, "lng": 127.0}"#)
+            #expect(report.status == .serviceUnavailable)
+            #expect(report.errorCode == "overloaded")
+            #expect(report.headers[.retryAfter] == "2")
+            // Shed means not applied.
+            #expect(parts.dispatcher.driver(try DriverID("s1"))?.location.latitude == 37.5665)
+            #expect(try await client.send(.get, "/v1/drivers/nearby?lat=37.5&lng=127").status == .serviceUnavailable)
+            // A ride request still goes through at this lag, and its driver can accept it.
+            let created = try await client.send(.post, "/v1/rides", json: rideBody(rider: "r1"))
+            #expect(created.status == .created)
+            let ride = try created.json(RideJSON.self)
+            signals.withLock { $0.schedulingLag = .seconds(3) }
+            #expect(try await client.send(.post, "/v1/rides", json: rideBody(rider: "r2")).errorCode == "overloaded")
+            let accepted = try await client.send(.post, "/v1/rides/\(ride.id)/accept", json: #"{"driverId": "s1"}"#)
+            #expect(accepted.status == .ok)
+            #expect(try await client.send(.get, "/healthz").status == .ok)
+            let metrics = try await client.send(.get, "/metrics").text
+            #expect(metrics.contains(#"dispatch_requests_shed_total{class="location_report",reason="cpu"} 1"#))
+            #expect(metrics.contains(#"dispatch_requests_shed_total{class="ride_request",reason="cpu"} 1"#))
+            #expect(metrics.contains(#"dispatch_requests_shed_total{class="ride_progress",reason="cpu"} 0"#))
+            // Load gone: reports are taken again.
+            signals.withLock { $0.schedulingLag = .zero }
+            let again = try await client.send(.put, "/v1/drivers/s1/location", json: #"{"lat": 37.57, "lng": 126.98}"#)
+            #expect(again.status == .noContent)
+        }
+    }
+
+    @Test("a body larger than the limit is 413 at the edge, and the connection serves the next request")
+    func tooLarge() async throws {
+        try await makeTestApplication().test(.live) { client in
+            let body = #"{"lat": 37.5, "lng": 126.9, "pad": ""# + String(repeating: "x", count: 20_000) + #""}"#
+            let response = try await client.send(.put, "/v1/drivers/big/location", json: body)
+            #expect(response.status == .contentTooLarge)
+            #expect(response.errorCode == "payload_too_large")
+            #expect(try await client.send(.get, "/healthz").status == .ok)
+        }
+    }
+
+    private func rideBody(rider: String) -> String {
+        #"{"riderId": "\#(rider)", "pickup": {"lat": 37.5651, "lng": 126.9895}, "dropoff": {"lat": 37.4979, "lng": 127.0276}}"#
+    }
+}
+
+/// Writes raw bytes to the server and reads until it closes the connection.
+enum RawHTTP {
+    static func exchange(port: Int, _ text: String) async throws -> String {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: text))
+            var received = ""
+            for try await chunk in inbound { received += String(buffer: chunk) }
+            return received
+        }
+    }
+}
