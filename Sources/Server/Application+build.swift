@@ -1,6 +1,7 @@
 import DispatchCore
 import Hummingbird
 import HummingbirdCore
+import HummingbirdWebSocket
 import Logging
 import NIOPosix
 import PostgresNIO
@@ -63,6 +64,7 @@ func buildApplication(
     )
     let metrics = ServiceMetrics()
     let reports = LocationReports(dispatcher: dispatcher, metrics: metrics)
+    let rides = RideService(dispatcher: dispatcher, persistence: persistence)
     let requestMetrics = RequestMetricsRecorder()
     let lag = SchedulingLagMonitor(group: MultiThreadedEventLoopGroup.singleton)
     let admission = AdmissionControl(
@@ -81,6 +83,7 @@ func buildApplication(
     let catalog = RouteCatalog()
     router.add(middleware: RequestMetricsMiddleware(recorder: requestMetrics))
     router.add(middleware: ErrorMiddleware(catalog: catalog))
+    router.add(middleware: AdmissionMiddleware(admission: admission))
     router.add(middleware: LogRequestsMiddleware(.debug))
 
     OperationsController(
@@ -92,17 +95,23 @@ func buildApplication(
         registry: dependencies.metricsRegistry
     ).addRoutes(to: router, catalog: catalog)
     DriverController(dispatcher: dispatcher, reports: reports).addRoutes(to: router, catalog: catalog)
-    RideController(dispatcher: dispatcher, persistence: persistence).addRoutes(to: router, catalog: catalog)
+    RideController(dispatcher: dispatcher, persistence: persistence, rides: rides).addRoutes(
+        to: router,
+        catalog: catalog
+    )
     EventStreamController(dispatcher: dispatcher, hub: hub, persistence: persistence).addRoutes(
         to: router,
         catalog: catalog
     )
+    let channel = DriverChannel(dispatcher: dispatcher, hub: hub, reports: reports, rides: rides)
+    let webSocketRouter = Router(context: ChannelRequestContext.self)
+    DriverChannelController(channel: channel).addRoutes(to: router, webSocketRouter: webSocketRouter, catalog: catalog)
 
     services.append(DispatchTicker(dispatcher: dispatcher, hub: hub, metrics: metrics, logger: logger))
     services.append(lag)
     var application = Application(
         router: router,
-        server: .http1(edge: edge),
+        server: .http1(edge: edge, webSocketRouter: webSocketRouter),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: HTTPDateCache.server,

@@ -1,6 +1,5 @@
 import CoreMetrics
 import HTTPTypes
-import NIOHTTP1
 
 /// What admission control needs to know about commands waiting for the database.
 protocol CommandBacklog: Sendable {
@@ -63,15 +62,6 @@ final class AdmissionControl: Sendable {
         guard case .shed(let reason) = policy.decide(requestClass, signals) else { return nil }
         shed[requestClass]?[reason]?.increment()
         return reason
-    }
-
-    /// What the edge does with a request: shed it, answer it itself (a location report), or pass it on
-    /// to the router (nil).
-    func route(_ head: HTTPRequestHead) -> EdgeWork? {
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        let requestClass = RequestClass(isPost: head.method == .POST, isPut: head.method == .PUT, path: path)
-        if let reason = shedReason(for: requestClass) { return .shed(requestClass, reason) }
-        return EdgeWork(locationReport: head)
     }
 
     /// The answer to a shed request: `503 overloaded` with `Retry-After`.

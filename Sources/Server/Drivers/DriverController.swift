@@ -44,13 +44,7 @@ struct DriverController<Context: RequestContext> {
         let id = try driverID(context)
         var request = request
         let body = try await request.decodeJSON(as: StatusUpdateRequest.self)
-        guard let status = DriverStatus(rawValue: body.status), DriverStatus.settable.contains(status) else {
-            throw DispatchError(
-                .invalidStatus,
-                "status must be one of \(DriverStatus.settable.map(\.rawValue).joined(separator: ", ")), "
-                    + "got \"\(body.status.prefix(64))\""
-            )
-        }
+        let status = try DriverStatus(settable: body.status)
         return DriverResponse(try dispatcher.setStatus(id, to: status))
     }
 

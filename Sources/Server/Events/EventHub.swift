@@ -7,6 +7,9 @@ import Synchronization
 /// vanished clients are noticed.
 enum StreamItem: Sendable, Equatable {
     case event(RideEvent)
+    /// An event of a driver's, with its place in the driver's own sequence (driver streams and the
+    /// driver channel), so a reconnecting app can say where it left off.
+    case driverEvent(RideEvent, cursor: DriverCursor)
     /// An event read back from the database (a replay after a restart or for an old ride).
     case stored(StoredEvent)
     case keepalive
@@ -32,17 +35,35 @@ final class EventHub: DispatchEventSink {
         var driverSubscribers: [DriverID: [UUID: Subscriber]] = [:]
         /// Finished rides, oldest first, whose history is dropped after the retention period.
         var finished: Deque<(rideID: RideID, at: Date)> = []
+        /// Each driver's recent events, numbered in the driver's own sequence.
+        var driverLogs: [DriverID: DriverLog] = [:]
+        /// (driver, time) of each driver event, oldest first: a log whose last event is older than the
+        /// retention period is dropped.
+        var driverLogAges: Deque<(driver: DriverID, at: Date)> = []
         var isClosed = false
     }
 
+    /// A driver's recent events, for a reconnecting app to resume from.
+    struct DriverLog {
+        /// The number the next event gets.
+        var next: UInt64 = 1
+        var recent: Deque<(number: UInt64, event: RideEvent)> = []
+        var lastAt = Date.distantPast
+    }
+
+    /// How many recent events of each driver are kept for resumption.
+    static let driverLogLimit = 64
+
     private let state = Mutex(State())
     private let retention: TimeInterval
+    /// This process's run: cursors from another run (before a restart) cannot resume.
+    let epoch = String(UInt32.random(in: 0...UInt32.max), radix: 36)
 
     /// Creates a hub.
-    /// - Parameter retention: How long a finished ride's history stays replayable.
+    /// - Parameter retention: How long a finished ride's history (and a driver's recent events) stay
+    ///   replayable.
     init(retention: Duration) {
-        let (seconds, attoseconds) = retention.components
-        self.retention = TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+        self.retention = retention.timeInterval
     }
 
     func publish(_ batch: EventBatch) -> PublishReceipt? {
@@ -61,7 +82,12 @@ final class EventHub: DispatchEventSink {
                 state.history[event.rideID, default: []].append(event)
                 Self.deliver(.event(event), to: &state.rideSubscribers[event.rideID], disconnecting: &toFinish)
                 if let driver = event.driverID {
-                    Self.deliver(.event(event), to: &state.driverSubscribers[driver], disconnecting: &toFinish)
+                    let cursor = Self.log(event, for: driver, in: &state, epoch: epoch)
+                    Self.deliver(
+                        .driverEvent(event, cursor: cursor),
+                        to: &state.driverSubscribers[driver],
+                        disconnecting: &toFinish
+                    )
                 }
                 if event.status.isFinal {
                     // The ride's stream ends after its final event.
@@ -74,6 +100,10 @@ final class EventHub: DispatchEventSink {
                 while let oldest = state.finished.first, latest.timeIntervalSince(oldest.at) >= retention {
                     state.finished.removeFirst()
                     state.history[oldest.rideID] = nil
+                }
+                while let oldest = state.driverLogAges.first, latest.timeIntervalSince(oldest.at) >= retention {
+                    state.driverLogAges.removeFirst()
+                    if state.driverLogs[oldest.driver]?.lastAt == oldest.at { state.driverLogs[oldest.driver] = nil }
                 }
             }
         }
@@ -137,25 +167,64 @@ final class EventHub: DispatchEventSink {
 
     /// A driver's live events: offers made to it and the events of its rides.
     func subscribe(toDriver driver: DriverID) -> AsyncStream<StreamItem> {
+        subscribe(toDriver: driver, after: nil).stream
+    }
+
+    /// A driver's events after `cursor` (those still kept), then live.
+    /// - Parameters:
+    ///   - driver: The driver.
+    ///   - cursor: The last event the app saw, from an earlier connection; nil: live only.
+    /// - Returns: The stream, and whether it resumes exactly after `cursor` (no event missed).
+    func subscribe(toDriver driver: DriverID, after cursor: DriverCursor?) -> DriverSubscription {
         let (stream, continuation) = AsyncStream.makeStream(
             of: StreamItem.self,
             bufferingPolicy: .bufferingOldest(Self.bufferLimit)
         )
         let id = UUID()
-        let isClosed = state.withLock { state in
+        let (isClosed, resumed, latest) = state.withLock { state -> (Bool, Bool, DriverCursor) in
+            let log = state.driverLogs[driver] ?? DriverLog()
+            var resumed = false
+            // Replay and registration under one lock: no event is missed or repeated.
+            if let cursor, cursor.epoch == epoch, cursor.number < log.next {
+                let first = log.recent.first?.number ?? log.next
+                resumed = first <= cursor.number + 1
+                for (number, event) in log.recent where number > cursor.number {
+                    continuation.yield(.driverEvent(event, cursor: DriverCursor(epoch: epoch, number: number)))
+                }
+            }
             if !state.isClosed {
                 state.driverSubscribers[driver, default: [:]][id] = Subscriber(continuation: continuation)
             }
-            return state.isClosed
+            return (state.isClosed, resumed, DriverCursor(epoch: epoch, number: log.next - 1))
         }
         if isClosed {
             continuation.finish()
-            return stream
+        } else {
+            continuation.onTermination = { [weak self] _ in
+                self?.state.withLock { _ = $0.driverSubscribers[driver]?.removeValue(forKey: id) }
+            }
         }
-        continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { _ = $0.driverSubscribers[driver]?.removeValue(forKey: id) }
-        }
-        return stream
+        return DriverSubscription(stream: stream, resumed: resumed, latest: latest)
+    }
+
+    /// Numbers a driver's event and keeps it among the driver's recent ones.
+    private static func log(
+        _ event: RideEvent,
+        for driver: DriverID,
+        in state: inout State,
+        epoch: String
+    )
+        -> DriverCursor
+    {
+        var log = state.driverLogs[driver] ?? DriverLog()
+        let number = log.next
+        log.next += 1
+        log.recent.append((number, event))
+        if log.recent.count > driverLogLimit { log.recent.removeFirst() }
+        log.lastAt = event.at
+        state.driverLogs[driver] = log
+        state.driverLogAges.append((driver, event.at))
+        return DriverCursor(epoch: epoch, number: number)
     }
 
     /// Sends a keep-alive to the streams in one of `slots` equal shares (by ride or driver), so a

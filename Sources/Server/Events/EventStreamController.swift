@@ -46,13 +46,17 @@ struct EventStreamController<Context: RequestContext> {
         return Self.response(streaming: stream)
     }
 
-    /// `GET /v1/drivers/{driverId}/events`: offers made to the driver and the events of its rides, live.
+    /// `GET /v1/drivers/{driverId}/events`: offers made to the driver and the events of its rides, live;
+    /// with `Last-Event-ID` (an event's `id:`), first the events missed since, when still kept.
     @Sendable func driverEvents(_ request: Request, context: Context) async throws -> Response {
         let id = try DriverID(context.parameters.get("driverId") ?? "")
         guard dispatcher.driver(id) != nil else {
             throw DispatchError(.driverNotFound, "driver \(id) has never reported a location")
         }
-        return Self.response(streaming: hub.subscribe(toDriver: id))
+        let cursor = request.headers.first { $0.name.canonicalName == "last-event-id" }.flatMap {
+            DriverCursor($0.value)
+        }
+        return Self.response(streaming: hub.subscribe(toDriver: id, after: cursor).stream)
     }
 
     static func response(streaming stream: AsyncStream<StreamItem>) -> Response {
@@ -77,20 +81,17 @@ struct EventStreamController<Context: RequestContext> {
         case .stored(let event):
             return "id: \(event.sequence)\nevent: \(event.type)\ndata: \(event.payload)\n\n"
         case .event(let event):
-            let data =
-                (try? EventStreamEncoding.encoder.encode(RideEventPayload(event))).map {
-                    String(decoding: $0, as: UTF8.self)
-                } ?? "{}"
-            return "id: \(event.sequence)\nevent: \(event.kind.rawValue)\ndata: \(data)\n\n"
+            return "id: \(event.sequence)\nevent: \(event.kind.rawValue)\ndata: \(RideEventPayload.json(event))\n\n"
+        case .driverEvent(let event, let cursor):
+            return "id: \(cursor)\nevent: \(event.kind.rawValue)\ndata: \(RideEventPayload.json(event))\n\n"
         }
     }
 
 }
 
-private enum EventStreamEncoding {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+extension RideEventPayload {
+    /// An event as the streams and the driver channel carry it: one line of JSON.
+    static func json(_ event: RideEvent) -> String {
+        (try? JSONBody.encoder.encode(RideEventPayload(event))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
 }

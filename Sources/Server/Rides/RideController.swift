@@ -11,6 +11,7 @@ import Hummingbird
 struct RideController<Context: RequestContext> {
     let dispatcher: Dispatcher
     let persistence: Persistence
+    let rides: RideService
 
     func addRoutes(to router: Router<Context>, catalog: RouteCatalog) {
         catalog.register(.post, "/v1/rides", on: router, use: create)
@@ -79,21 +80,14 @@ struct RideController<Context: RequestContext> {
         let id = try rideID(context)
         var request = request
         let body = try await request.decodeJSON(as: CancelRideRequest.self)
-        let acknowledged: Acknowledged<Ride>
         switch (body.riderId, body.driverId) {
         case (let rider?, nil):
-            let rider = try RiderID(rider)
-            try persistence.checkAvailable()
-            acknowledged = try dispatcher.cancel(id, byRider: rider)
+            return RideResponse(try await rides.cancel(id, byRider: RiderID(rider)))
         case (nil, let driver?):
-            let driver = try DriverID(driver)
-            try persistence.checkAvailable()
-            acknowledged = try dispatcher.cancel(id, byDriver: driver)
+            return RideResponse(try await rides.cancel(id, byDriver: DriverID(driver)))
         default:
             throw APIError(.badRequest, code: "missing_field", "give exactly one of 'riderId' and 'driverId'")
         }
-        try await persistence.waitUntilDurable(acknowledged.receipt)
-        return RideResponse(acknowledged.value)
     }
 
     /// `POST /v1/rides/{rideId}/{accept|decline|arrive|start|complete}` with `{"driverId"}`.
@@ -101,11 +95,7 @@ struct RideController<Context: RequestContext> {
         let id = try rideID(context)
         var request = request
         let body = try await request.decodeJSON(as: DriverActionRequest.self)
-        let driver = try DriverID(body.driverId)
-        try persistence.checkAvailable()
-        let acknowledged = try dispatcher.perform(action, on: id, by: driver)
-        try await persistence.waitUntilDurable(acknowledged.receipt)
-        return RideResponse(acknowledged.value)
+        return RideResponse(try await rides.perform(action, on: id, by: DriverID(body.driverId)))
     }
 
     /// `GET /v1/riders/{riderId}/rides` and `GET /v1/drivers/{driverId}/rides`: the trip history, newest

@@ -8,6 +8,7 @@ import Synchronization
 let usage = """
     usage: dispatch-loadtest --scenario NAME|FILE [--target URL] [--out DIR] [--server-pid PID] [--FIELD VALUE ...]
            dispatch-loadtest report RESULT.json [RESULT.json ...] [--out FILE.html]
+           dispatch-loadtest channel-bench [--target URL] [--channels N] [--batch B] [--window W] [--seconds S] [--server-pid PID]
 
     Runs a scenario (loadtest/scenarios/NAME.json) against the service at --target (default
     http://127.0.0.1:8080), printing one progress line a second and a summary at the end, and writes
@@ -79,6 +80,7 @@ func report(_ arguments: [String]) -> Never {
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "report" { report(Array(arguments.dropFirst())) }
+if arguments.first == "channel-bench" { await ChannelBench.run(Array(arguments.dropFirst())) }
 if arguments.contains("--help") || arguments.contains("-h") {
     say(usage)
     exit(0)

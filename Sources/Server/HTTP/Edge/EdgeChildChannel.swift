@@ -1,4 +1,6 @@
+import Hummingbird
 import HummingbirdCore
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -29,10 +31,27 @@ struct EdgeChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with the edge in front of the router.
-    static func http1(edge services: EdgeServices) -> HTTPServerBuilder {
-        .init { responder in
-            EdgeChildChannel(inner: HTTP1Channel(responder: responder), services: services)
+    /// HTTP/1.1 with the edge in front of the router, and upgrades to WebSocket for the routes of
+    /// `webSocketRouter` (the driver channel).
+    static func http1(
+        edge services: EdgeServices,
+        webSocketRouter: Router<ChannelRequestContext>
+    ) -> HTTPServerBuilder {
+        let webSocketResponder = webSocketRouter.buildResponder()
+        return .init { responder in
+            EdgeChildChannel(
+                inner: HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    webSocketResponder: webSocketResponder,
+                    configuration: .init(
+                        ws: .init(
+                            maxFrameSize: DriverChannel.maximumMessageBytes,
+                            autoPing: .enabled(timePeriod: .seconds(30))
+                        )
+                    )
+                ),
+                services: services
+            )
         }
     }
 }

@@ -1,15 +1,16 @@
 import DequeModule
 import DispatchCore
+import Foundation
 import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
 
 /// The first handler each HTTP request meets after parsing (right after NIO's HTTP/1.1 decoder, before
-/// Hummingbird's own handlers), on the connection's event loop. For every request it asks admission
-/// control whether to take it (`AdmissionControl`), and answers shed requests (`503` with
-/// `Retry-After`) and location reports itself, straight from the event loop; every other request
-/// goes on to Hummingbird's router.
+/// Hummingbird's own handlers), on the connection's event loop. It answers location reports itself,
+/// straight from the event loop, after asking admission control whether to take them
+/// (`AdmissionControl`; a shed report gets `503` with `Retry-After`); every other request goes on to
+/// Hummingbird's router, where `AdmissionMiddleware` asks the same.
 ///
 /// Why: a location report is most of the traffic (5,000 a second at the `city` load), and the
 /// router's machinery around it (an async sequence per connection, a task resumption per request
@@ -19,6 +20,9 @@ import NIOHTTP1
 /// read it, and shedding a request costs about as little, which is what lets an overloaded service
 /// refuse work cheaply. Every answer's content stays defined in one place: `LocationReports` applies
 /// reports on both paths, `APIError` words every error on both.
+///
+/// A connection's first request always goes to the router, whatever it is: NIO's WebSocket upgrade
+/// handler decides on it whether the connection upgrades.
 ///
 /// Order: requests are processed, and answered, in the order they came, as HTTP/1.1 pipelining
 /// requires. While a request passed on to the router is unanswered (a pipelining client), a request
@@ -89,7 +93,13 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch (part, reading) {
         case (.head(let head), _):
             let started = ContinuousClock.now
-            if let work = services.admission.route(head) {
+            if !forwardedAny {
+                // The connection's first request always goes to the router: NIO's upgrade handler
+                // decides on it whether the connection upgrades, and Hummingbird waits for that.
+                reading = .forwarding
+                queue.append(.forwarded)
+                forward(.head(services.firstRequest(head)), context)
+            } else if let work = services.work(for: head) {
                 reading = .local(work, head, started: started, body: nil)
             } else if queue.allSatisfy(\.isForwarded) {
                 reading = .forwarding
@@ -109,9 +119,13 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case (.body(var body), .local(let work, let head, let started, var collected)):
             guard (collected?.readableBytes ?? 0) + body.readableBytes <= APIError.maximumBodyBytes else {
                 reading = .discarding
-                queue.append(
-                    .local(Local(work: .reject(.payloadTooLarge), head: head, started: started, body: ByteBuffer()))
+                let reject = Local(
+                    work: .reject(.payloadTooLarge),
+                    head: head,
+                    started: started,
+                    body: ByteBuffer()
                 )
+                queue.append(.local(reject))
                 drain(context)
                 return
             }
@@ -346,5 +360,28 @@ struct EdgeServices: Sendable {
         self.date = date
         self.logger = logger
         reportMetrics = requestMetrics.handles(route: EdgeWork.locationReportRoute, method: .put, status: 204)
+    }
+
+    /// What the edge does with a request after the connection's first: a location report it sheds or
+    /// answers itself; anything else goes to the router (nil), where `AdmissionMiddleware` decides.
+    func work(for head: HTTPRequestHead) -> EdgeWork? {
+        guard let report = EdgeWork(locationReport: head) else { return nil }
+        if let reason = admission.shedReason(for: .locationReport) { return .shed(.locationReport, reason) }
+        return report
+    }
+
+    /// A connection's first request as the router gets it. A request to upgrade to a driver channel
+    /// that cannot be one (a bad driver ID) goes on as a plain request that closes the connection,
+    /// so that the channel's route answers it with the API's error (NIO's upgrade handler could
+    /// only answer a bare 400) and NIO's parser, which reads nothing after an upgrade request, is
+    /// not left waiting.
+    func firstRequest(_ head: HTTPRequestHead) -> HTTPRequestHead {
+        guard head.method == .GET, head.headers.contains(name: "upgrade"), !DriverChannel.accepts(head.uri) else {
+            return head
+        }
+        var plain = head
+        plain.headers.remove(name: "upgrade")
+        plain.headers.replaceOrAdd(name: "connection", value: "close")
+        return plain
     }
 }
