@@ -40,15 +40,20 @@ struct AdmissionPolicyTests {
             maximumWaitingCommands: 100,
             retryAfterSeconds: 2
         )
-        func decisions(_ signals: LoadSignals) -> [RequestClass: AdmissionPolicy.Decision] {
-            Dictionary(uniqueKeysWithValues: RequestClass.allCases.map { ($0, policy.decide($0, signals)) })
+        // The draw that sheds whenever any share is shed: the highest.
+        func decisions(_ signals: LoadSignals, draw: Double = 0.999_999) -> [RequestClass: AdmissionPolicy.Decision] {
+            Dictionary(uniqueKeysWithValues: RequestClass.allCases.map { ($0, policy.decide($0, signals, draw: draw)) })
         }
         let quiet = decisions(LoadSignals())
         #expect(quiet.values.allSatisfy { $0 == .admit })
         // Exactly at a limit is still within it.
         #expect(decisions(LoadSignals(schedulingLag: .milliseconds(100))).values.allSatisfy { $0 == .admit })
 
-        let busy = decisions(LoadSignals(schedulingLag: .milliseconds(150)))
+        // 150 ms is half way from the limit to twice the limit: half the reports are shed.
+        let lag = LoadSignals(schedulingLag: .milliseconds(150))
+        #expect(decisions(lag, draw: 0.49)[.locationReport] == .shed(.cpu))
+        #expect(decisions(lag, draw: 0.51)[.locationReport] == .admit)
+        let busy = decisions(LoadSignals(schedulingLag: .milliseconds(200)), draw: 0)
         #expect(busy[.locationReport] == .shed(.cpu))
         #expect(busy[.read] == .shed(.cpu))
         #expect(busy[.stream] == .shed(.cpu))
@@ -56,7 +61,7 @@ struct AdmissionPolicyTests {
         #expect(busy[.rideProgress] == .admit)
         #expect(busy[.operations] == .admit)
 
-        let overloaded = decisions(LoadSignals(schedulingLag: .seconds(3)))
+        let overloaded = decisions(LoadSignals(schedulingLag: .seconds(3)), draw: 0)
         #expect(overloaded[.rideRequest] == .shed(.cpu))
         #expect(overloaded[.rideProgress] == .admit)
         #expect(overloaded[.operations] == .admit)
@@ -66,17 +71,17 @@ struct AdmissionPolicyTests {
     func database() {
         let policy = AdmissionPolicy(requestCommitLimit: .milliseconds(500), maximumWaitingCommands: 100)
         let slowCommits = LoadSignals(waitingCommands: 10, oldestCommandWait: .milliseconds(600))
-        #expect(policy.decide(.rideRequest, slowCommits) == .shed(.database))
-        #expect(policy.decide(.rideProgress, slowCommits) == .admit)
-        #expect(policy.decide(.locationReport, slowCommits) == .admit)
+        #expect(policy.decide(.rideRequest, slowCommits, draw: 0.5) == .shed(.database))
+        #expect(policy.decide(.rideProgress, slowCommits, draw: 0.5) == .admit)
+        #expect(policy.decide(.locationReport, slowCommits, draw: 0.5) == .admit)
 
         let halfFull = LoadSignals(waitingCommands: 50)
-        #expect(policy.decide(.rideRequest, halfFull) == .shed(.database))
-        #expect(policy.decide(.rideProgress, halfFull) == .admit)
+        #expect(policy.decide(.rideRequest, halfFull, draw: 0.5) == .shed(.database))
+        #expect(policy.decide(.rideProgress, halfFull, draw: 0.5) == .admit)
 
         let full = LoadSignals(waitingCommands: 100)
-        #expect(policy.decide(.rideProgress, full) == .shed(.database))
-        #expect(policy.decide(.operations, full) == .admit)
+        #expect(policy.decide(.rideProgress, full, draw: 0.5) == .shed(.database))
+        #expect(policy.decide(.operations, full, draw: 0.5) == .admit)
     }
 
     @Test("the lag window keeps the worst sample for at least half a window and at most a whole one")

@@ -53,7 +53,7 @@ struct EdgeTests {
         let (app, parts) = makeTestService(configuration: configuration, loadSignals: { signals.withLock { $0 } })
         try await app.test(.live) { client in
             try await client.send(.put, "/v1/drivers/s1/location", json: #"{"lat": 37.5665, "lng": 126.978}"#)
-            signals.withLock { $0.schedulingLag = .milliseconds(150) }
+            signals.withLock { $0.schedulingLag = .milliseconds(200) }
             let report = try await client.send(.put, "/v1/drivers/s1/location", json: #"{"lat": 37.0, "lng": 127.0}"#)
             #expect(report.status == .serviceUnavailable)
             #expect(report.errorCode == "overloaded")

@@ -75,10 +75,16 @@ struct ScenarioTests {
         }
         let smoke = try load("smoke")
         #expect(smoke.warmupSeconds + smoke.durationSeconds + smoke.drainSeconds < 60)
-        #expect(smoke.driverStreams > 0 && smoke.driverStreams < smoke.drivers)  // both ways of hearing offers
+        // Every way a driver app hears of offers: the channel, an HTTP stream, polling.
+        #expect(smoke.driverChannels > 0 && smoke.driverStreams > 0)
+        #expect(smoke.driverChannels + smoke.driverStreams < smoke.drivers)
         let city = try load("city")
         #expect(city.drivers == 20_000 && city.requestRate == 100 && city.durationSeconds == 300)
         #expect(city.drivers / Int(city.locationIntervalSeconds) == 5_000)
+        // Channels, event streams and the riders' streams fit in 20,000 files per process.
+        #expect(city.driverChannels + city.driverStreams < 16_000)
+        let doubled = try load("city-2x")
+        #expect(Double(doubled.drivers) / doubled.locationIntervalSeconds == 10_000 && doubled.requestRate == 200)
         let peak = try load("peak")
         #expect(peak.stepRate != nil && peak.objectiveP99MatchMs == 100)
         #expect(peak.rateProfile.peakRate > peak.requestRate)
@@ -91,5 +97,37 @@ struct ScenarioTests {
         for field in ScenarioLoader.fields {
             #expect(ScenarioLoader.camelCase(ScenarioLoader.kebabCase(field)) == field)
         }
+    }
+}
+
+@Suite("The generator's own health")
+struct GeneratorHealthTests {
+    @Test("a run is invalid when the generator fell behind its schedule or held calls back")
+    func validity() {
+        #expect(RunResult.GeneratorHealth(cpuCores: 0.5, tickLagP99: 12, sendLagP99: 3, waits: 0, calls: 10_000).valid)
+        let lateTicker = RunResult.GeneratorHealth(
+            cpuCores: 1.9,
+            tickLagP99: 450,
+            sendLagP99: 3,
+            waits: 0,
+            calls: 10_000
+        )
+        #expect(!lateTicker.valid)
+        #expect(lateTicker.problems.first?.contains("ticker") == true)
+        #expect(!RunResult.GeneratorHealth(cpuCores: nil, tickLagP99: 1, sendLagP99: 250, waits: 0, calls: 10).valid)
+        // A few waits in a long run are noise; more than one in a thousand calls shaped the figures.
+        #expect(RunResult.GeneratorHealth(cpuCores: nil, tickLagP99: 1, sendLagP99: 1, waits: 10, calls: 10_000).valid)
+        #expect(!RunResult.GeneratorHealth(cpuCores: nil, tickLagP99: 1, sendLagP99: 1, waits: 11, calls: 10_000).valid)
+    }
+
+    @Test("fix times are RFC 3339 with milliseconds, as Foundation formats them")
+    func fixTimes() throws {
+        let formatter = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        for seconds in [0.0, 1_764_547_200.125, 951_782_400.999, 4_102_444_799.5, 1_709_164_800.001] {
+            let text = RFC3339.format(secondsSince1970: seconds)
+            let parsed = try formatter.parse(text).timeIntervalSince1970
+            #expect(abs(parsed - (seconds * 1000).rounded(.down) / 1000) < 0.0005, "\(text)")
+        }
+        #expect(RFC3339.format(secondsSince1970: 1_764_576_000.25) == "2025-12-01T08:00:00.250Z")
     }
 }

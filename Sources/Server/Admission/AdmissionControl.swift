@@ -59,7 +59,8 @@ final class AdmissionControl: Sendable {
     /// Decides about a request of a class, counting it when it is shed.
     /// - Returns: Why it is shed, or nil to take it.
     func shedReason(for requestClass: RequestClass) -> ShedReason? {
-        guard case .shed(let reason) = policy.decide(requestClass, signals) else { return nil }
+        let draw = Double.random(in: 0..<1)
+        guard case .shed(let reason) = policy.decide(requestClass, signals, draw: draw) else { return nil }
         shed[requestClass]?[reason]?.increment()
         return reason
     }

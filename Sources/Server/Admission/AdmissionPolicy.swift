@@ -72,6 +72,11 @@ struct LoadSignals: Sendable, Equatable {
 /// one); above `requestLagLimit`, or when commands wait longer than `requestCommitLimit` for the
 /// database, new ride requests are shed too; commands that move a ride along are refused only when
 /// `maximumWaitingCommands` already wait, which bounds the memory and the wait of everything queued.
+///
+/// Shedding for lag is gradual: a share of the class is shed that grows with how far the lag is past
+/// its limit, reaching all of it at twice the limit. All-or-nothing shedding makes an overloaded
+/// service serve nothing while the lag it is working off stays above the limit; shedding a share lets
+/// the lag settle a little above the limit with the service serving what it can.
 struct AdmissionPolicy: Sendable, Equatable {
     /// Scheduling lag above which reports, reads and new streams are shed.
     var reportLagLimit: Duration = .milliseconds(100)
@@ -91,20 +96,29 @@ struct AdmissionPolicy: Sendable, Equatable {
     }
 
     /// Whether to take a request of `requestClass` under `signals`.
-    func decide(_ requestClass: RequestClass, _ signals: LoadSignals) -> Decision {
+    /// - Parameter draw: A number in [0, 1), drawn at random for each request, that decides whether a
+    ///   request falls in the share shed for lag.
+    func decide(_ requestClass: RequestClass, _ signals: LoadSignals, draw: Double) -> Decision {
         switch requestClass {
         case .operations:
             return .admit
         case .rideProgress:
             return signals.waitingCommands >= maximumWaitingCommands ? .shed(.database) : .admit
         case .rideRequest:
-            if signals.schedulingLag > requestLagLimit { return .shed(.cpu) }
+            if draw < Self.share(of: signals.schedulingLag, pastLimit: requestLagLimit) { return .shed(.cpu) }
             if signals.oldestCommandWait > requestCommitLimit || signals.waitingCommands >= maximumWaitingCommands / 2 {
                 return .shed(.database)
             }
             return .admit
         case .locationReport, .read, .stream:
-            return signals.schedulingLag > reportLagLimit ? .shed(.cpu) : .admit
+            return draw < Self.share(of: signals.schedulingLag, pastLimit: reportLagLimit) ? .shed(.cpu) : .admit
         }
+    }
+
+    /// The share of a class shed at `lag`: none up to the limit, then growing linearly to all of it at
+    /// twice the limit.
+    static func share(of lag: Duration, pastLimit limit: Duration) -> Double {
+        guard lag > limit, limit > .zero else { return 0 }
+        return min(1, (lag - limit) / limit)
     }
 }

@@ -110,6 +110,10 @@ struct RideEventPayload: Codable, Equatable {
     /// Why an offer was made, with the offer's terms.
     struct OfferPayload: Codable, Equatable {
         let driverId: String
+        /// Where the rider waits and goes, so a driver app needs no second request to see the offer
+        /// (absent in events stored before they were added).
+        let pickup: LatLng?
+        let dropoff: LatLng?
         let expiresAt: String
         let pickupDistanceMeters: Double
         let matching: String
@@ -140,6 +144,8 @@ struct RideEventPayload: Codable, Equatable {
         offer = event.offer.map { offer in
             OfferPayload(
                 driverId: offer.driverID.rawValue,
+                pickup: LatLng(offer.pickup),
+                dropoff: LatLng(offer.dropoff),
                 expiresAt: Timestamps.format(offer.expiresAt),
                 pickupDistanceMeters: (offer.explanation.pickupDistance.value * 10).rounded() / 10,
                 matching: offer.explanation.matching.rawValue,

@@ -70,7 +70,7 @@ struct PostgresRideStore: Sendable {
             // jsonb normalises spacing and key order; write it back as the live streams do.
             let compact =
                 (try? JSONDecoder().decode(RideEventPayload.self, from: Data(payload.utf8))).map {
-                    String(decoding: (try? StoredEvent.encoder.encode($0)) ?? Data(payload.utf8), as: UTF8.self)
+                    String(decoding: (try? JSONBody.encoder.encode($0)) ?? Data(payload.utf8), as: UTF8.self)
                 } ?? payload
             events.append(
                 StoredEvent(

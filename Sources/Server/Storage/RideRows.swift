@@ -161,15 +161,11 @@ struct StoredEvent: Sendable, Equatable {
     let payload: String
     let isFinal: Bool
 
+    /// The event's one wire encoding (`RideEventPayload.json`), as streams, the channel and storage
+    /// carry it.
     static func encode(_ event: RideEvent) -> String {
-        (try? encoder.encode(RideEventPayload(event))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        RideEventPayload.json(event)
     }
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }
 
 /// Stored data that does not decode: a bug or a hand-edited row.

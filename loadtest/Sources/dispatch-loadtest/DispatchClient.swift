@@ -4,34 +4,57 @@ import LoadTestKit
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// The outcome of one call, classified the way the report counts it.
 enum CallOutcome: Sendable {
     case success(status: Int, body: Data)
     /// A `409` the protocol allows under races (the offer or ride moved on meanwhile).
     case conflict(code: String)
+    /// `503 overloaded`: the service shed the request, by design, with `Retry-After`.
+    case shed
     /// Anything else: an unexpected status, or no answer at all.
     case failure(kind: String)
     /// The run stopped before the answer came (not counted).
     case cancelled
 }
 
+/// Which pool of connections a call uses.
+enum CallPool: Int, Sendable, CaseIterable {
+    /// Riders' requests and cancellations.
+    case riders
+    /// Drivers' commands over HTTP.
+    case drivers
+}
+
 /// The service's HTTP API as rider and driver apps call it: JSON over AsyncHTTPClient.
 ///
-/// Two clients, each with its own connection pool and event-loop thread: calls, and the long-lived
-/// event streams. (Location reports, the bulk of the traffic, go through `LocationFirehose`.) Separate
-/// event loops keep the streams' long-lived timers out of the loop that schedules and cancels a timer
-/// for every short call.
+/// Three clients, each with its own connection pool: riders' calls, drivers' calls, and the long-lived
+/// event streams, so that neither kind of call ever waits behind the other or behind a stream for a
+/// connection. (Location reports and offer polls, the bulk of the traffic, go through
+/// `PipelinedClient`; channel drivers through `ChannelConnection`.) The streams have an event-loop
+/// thread of their own, keeping their long-lived timers out of the loop that schedules and cancels a
+/// timer for every short call. A call that finds its pool's connections all busy waits in the
+/// generator: each such call is counted (`waits`), because its latency then includes the generator's
+/// own queue.
 final class DispatchClient: Sendable {
     let target: String
-    private let calls: HTTPClient
+    private let pools: [HTTPClient]
     private let streams: HTTPClient
     private let loops: [MultiThreadedEventLoopGroup]
+    private let connections: Int
+    private let inFlight = [HeldCounter(), HeldCounter()]
+    private let waitCount = Atomic<Int>(0)
     private static let timeout = TimeAmount.seconds(30)
+
+    /// Calls that found their pool's connections all busy so far.
+    var waits: Int { waitCount.load(ordering: .relaxed) }
 
     init(target: String, connections: Int, streamConnections: Int) {
         self.target = target.hasSuffix("/") ? String(target.dropLast()) : target
-        loops = (0..<2).map { _ in MultiThreadedEventLoopGroup(numberOfThreads: 1) }
+        self.connections = max(connections, 1)
+        let loops = (0..<2).map { _ in MultiThreadedEventLoopGroup(numberOfThreads: 1) }
+        self.loops = loops
         func client(_ loop: MultiThreadedEventLoopGroup, connections: Int) -> HTTPClient {
             var configuration = HTTPClient.Configuration()
             configuration.connectionPool = .init(
@@ -41,12 +64,12 @@ final class DispatchClient: Sendable {
             configuration.timeout = .init(connect: .seconds(10))
             return HTTPClient(eventLoopGroupProvider: .shared(loop), configuration: configuration)
         }
-        calls = client(loops[0], connections: connections)
+        pools = CallPool.allCases.map { _ in client(loops[0], connections: connections) }
         streams = client(loops[1], connections: streamConnections)
     }
 
     func shutdown() async {
-        try? await calls.shutdown()
+        for pool in pools { try? await pool.shutdown() }
         try? await streams.shutdown()
         for loop in loops { try? await loop.shutdownGracefully() }
     }
@@ -57,8 +80,14 @@ final class DispatchClient: Sendable {
         _ path: String,
         json body: Data? = nil,
         headers: [(String, String)] = [],
-        expected: Set<Int> = [200]
+        expected: Set<Int> = [200],
+        pool: CallPool = .riders
     ) async -> CallOutcome {
+        let counter = inFlight[pool.rawValue]
+        if counter.count.wrappingAdd(1, ordering: .relaxed).oldValue >= connections {
+            waitCount.wrappingAdd(1, ordering: .relaxed)
+        }
+        defer { counter.count.wrappingSubtract(1, ordering: .relaxed) }
         var request = HTTPClientRequest(url: target + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -67,13 +96,14 @@ final class DispatchClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
-            let response = try await calls.execute(request, timeout: Self.timeout)
+            let response = try await pools[pool.rawValue].execute(request, timeout: Self.timeout)
             let bytes = try await response.body.collect(upTo: 1 << 20)
             let status = Int(response.status.code)
             if expected.contains(status) { return .success(status: status, body: Data(bytes.readableBytesView)) }
             let code =
                 (try? JSONDecoder().decode(Wire.ErrorBody.self, from: Data(bytes.readableBytesView)))?.error.code ?? "-"
             if status == 409 { return .conflict(code: code) }
+            if status == 503, code == "overloaded" { return .shed }
             return .failure(kind: "\(method.rawValue) \(Self.template(path)) \(status) \(code)")
         } catch {
             if error is CancellationError || Task.isCancelled { return .cancelled }

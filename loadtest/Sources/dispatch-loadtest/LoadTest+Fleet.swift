@@ -37,6 +37,10 @@ extension LoadTest {
                 }
                 tick += Self.tickInterval
                 try? await sleep(until: tick)
+                let late = now() - tick
+                world.withLock { $0.recorder.tickLagged(late) }
+                // A stalled ticker catches up at once rather than in a burst of ticks.
+                if late > Self.tickInterval { tick = now() }
             }
             // Leaving the group waits for the calls in flight.
         }
@@ -45,13 +49,18 @@ extension LoadTest {
     func perform(_ action: FleetAction, sentAt: Double, firehose: PipelinedClient) async {
         switch action {
         case .report(let driverID, let position):
+            if world.withLock({ $0.fleet.driver(driverID)?.transport == .channel }) {
+                sendReport(driverID, position, dueAt: sentAt)
+                return
+            }
+            let recordedAt = RFC3339.format(secondsSince1970: startWallClock + sentAt)
             firehose.send(
                 PipelinedRequest(
                     kind: .report,
                     driverID: driverID,
                     method: .PUT,
                     uri: "/v1/drivers/\(driverID)/location",
-                    body: "{\"lat\":\(position.latitude),\"lng\":\(position.longitude)}",
+                    body: #"{"lat":\#(position.latitude),"lng":\#(position.longitude),"recordedAt":"\#(recordedAt)"}"#,
                     dueAt: sentAt
                 )
             )
@@ -59,9 +68,13 @@ extension LoadTest {
             world.withLock { $0.recorder.count(.offerPolls) }
             firehose.send(Self.offerRequest(driverID, dueAt: sentAt))
         case .call(let call, let driverID, let rideID):
+            if world.withLock({ $0.fleet.driver(driverID)?.transport == .channel }) {
+                sendCall(call, rideID: rideID, from: driverID, sentAt: sentAt)
+                return
+            }
             let body = DispatchClient.json(["driverId": driverID])
             let outcome = record(
-                await client.call(.POST, "/v1/rides/\(rideID)/\(call.rawValue)", json: body),
+                await client.call(.POST, "/v1/rides/\(rideID)/\(call.rawValue)", json: body, pool: .drivers),
                 endpoint: "POST /v1/rides/{id}/\(call.rawValue)",
                 sentAt: sentAt
             )
@@ -96,6 +109,10 @@ extension LoadTest {
         world.withLock { world in
             world.recorder.call(endpoint, latency: latency)
             guard let status, expected.contains(status) else {
+                if status == 503, let body, String(buffer: body).contains(#""code":"overloaded""#) {
+                    world.recorder.shed(endpoint)
+                    return
+                }
                 let kind = status.map { "\(endpoint) \($0)" } ?? "transport: \(endpoint) connection closed"
                 if !world.stopping { world.recorder.error(kind, at: request.dueAt - scenario.warmupSeconds) }
                 return
@@ -137,9 +154,7 @@ extension LoadTest {
                 else { return true }
                 if payload.type == "ride_offered", payload.offer?.driverId == driverID {
                     firehose.send(Self.offerRequest(driverID, dueAt: now()))
-                } else if ["offer_expired", "ride_cancelled", "ride_unfulfilled", "driver_cancelled"].contains(
-                    payload.type
-                ) {
+                } else if Self.endings.contains(payload.type) {
                     let at = now()
                     world.withLock { $0.fleet.rideEnded(payload.rideId, for: driverID, now: at) }
                 }

@@ -31,6 +31,12 @@ final class LoadTest: Sendable {
     let usage = Mutex(ServerSampler())
     /// Driver event streams, cancelled once the fleet has stopped.
     let driverStreams = Mutex<[Task<Void, Never>]>([])
+    /// The channel drivers' connections and what each waits for.
+    let channels = Mutex(ChannelDrivers())
+    /// The wall clock at the run's start, for the reports' `recordedAt`.
+    let startWallClock = Date().timeIntervalSince1970
+    /// The event loop of the channel drivers' connections.
+    let channelLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     init(scenario: Scenario, target: String, serverPID: Int32?) {
         self.scenario = scenario
@@ -88,34 +94,42 @@ final class LoadTest: Sendable {
         } catch {
             return nil
         }
+        guard await openChannels(host: firehose.host, port: firehose.port) else { return nil }
         let fleet = Task { await runFleet(firehose: firehose) }
         let progress = Task { await reportProgress() }
         let sampler = Task { await sampleServer() }
         try? await sleep(until: scenario.warmupSeconds)
+        let generatorCPUAtStart = ProcessCPU.seconds(pid: nil)
+        let requestsStartedAt = now()
         await runRiders {
             // Before the riders stop watching: stop the fleet and let its calls in flight finish, so
             // every ending the server makes is one the riders' streams can still deliver.
             world.withLock { $0.stopping = true }
             await fleet.value
             await firehose.close()
+            closeChannels()
             for stream in driverStreams.withLock({ $0 }) { stream.cancel() }
             try? await Task.sleep(for: .milliseconds(500))
         }
         let elapsed = runSecond()
+        let generatorCPU = (ProcessCPU.seconds(pid: nil) - generatorCPUAtStart) / max(now() - requestsStartedAt, 1)
         progress.cancel()
         sampler.cancel()
         await progress.value
         await sampler.value
         say("reading back \(world.withLock { $0.consistency.rides.count }) rides to check them…")
         let server = await readBack()
+        let waits = client.waits + firehose.waits
         let (recorder, report, matching) = world.withLock { world in
-            (
+            world.recorder.count(.generatorWaits, waits)
+            return (
                 world.recorder,
                 world.consistency.verify(server: server, offersWhileBusy: world.fleet.offersWhileBusy),
                 world.matching.isEmpty ? "unknown" : world.matching
             )
         }
         await client.shutdown()
+        try? await channelLoop.shutdownGracefully()
         return RunResult(
             scenario: scenario,
             target: client.target,
@@ -124,7 +138,8 @@ final class LoadTest: Sendable {
             elapsedSeconds: elapsed,
             recorder: recorder,
             consistency: report,
-            server: usage.withLock { $0.windows(scenario: scenario) }
+            server: usage.withLock { $0.windows(scenario: scenario) },
+            generatorCPU: generatorCPU
         )
     }
 
@@ -135,6 +150,7 @@ final class LoadTest: Sendable {
             world.recorder.call(endpoint, latency: latency)
             switch outcome {
             case .success, .cancelled: break
+            case .shed: world.recorder.shed(endpoint)
             case .conflict(let code): world.recorder.conflict("\(endpoint) 409 \(code)")
             case .failure(let kind): world.recorder.error(kind, at: sentAt - scenario.warmupSeconds)
             }
@@ -163,7 +179,7 @@ final class LoadTest: Sendable {
                     case .success(_, let body):
                         guard let ride = try? JSONDecoder().decode(Wire.Ride.self, from: body) else { return (id, nil) }
                         return (id, .some(.init(status: ride.status, driverID: ride.driverId)))
-                    case .conflict, .failure, .cancelled:
+                    case .conflict, .failure, .cancelled, .shed:
                         return (id, nil)
                     }
                 }

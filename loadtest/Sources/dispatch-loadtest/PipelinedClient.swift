@@ -24,10 +24,22 @@ final class PipelinedClient: Sendable {
 
     private let channels: [any Channel]
     private let next = Atomic<Int>(0)
+    private let held: HeldCounter
 
-    private init(channels: [any Channel]) {
+    /// Where the connections go.
+    let host: String
+    let port: Int
+
+    private init(channels: [any Channel], held: HeldCounter, host: String, port: Int) {
         self.channels = channels
+        self.held = held
+        self.host = host
+        self.port = port
     }
+
+    /// Calls that had to wait in a connection's queue behind a full pipeline so far: time the
+    /// generator held them, counted in the run's validity.
+    var waits: Int { held.count.load(ordering: .relaxed) }
 
     /// Opens `connections` connections to `host:port`.
     static func connect(
@@ -39,6 +51,7 @@ final class PipelinedClient: Sendable {
         outcome: @escaping Outcome
     ) async throws -> PipelinedClient {
         var channels: [any Channel] = []
+        let held = HeldCounter()
         for _ in 0..<max(connections, 1) {
             let channel = try await ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -46,7 +59,7 @@ final class PipelinedClient: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         try channel.pipeline.syncOperations.addHandler(
-                            PipelinedHandler(host: host, clock: clock, outcome: outcome)
+                            PipelinedHandler(host: host, clock: clock, outcome: outcome, held: held)
                         )
                     }
                 }
@@ -54,7 +67,7 @@ final class PipelinedClient: Sendable {
                 .get()
             channels.append(channel)
         }
-        return PipelinedClient(channels: channels)
+        return PipelinedClient(channels: channels, held: held, host: host, port: port)
     }
 
     /// Queues one call on the next connection (round robin); returns at once.
@@ -66,6 +79,11 @@ final class PipelinedClient: Sendable {
     func close() async {
         for channel in channels { try? await channel.close() }
     }
+}
+
+/// A shared count (calls held in the generator, calls in flight).
+final class HeldCounter: Sendable {
+    let count = Atomic<Int>(0)
 }
 
 /// One call on its way.
@@ -100,15 +118,23 @@ final class PipelinedHandler: ChannelDuplexHandler {
     private var status: Int?
     private var body: ByteBuffer?
     private let headers: HTTPHeaders
+    private let held: HeldCounter
 
-    init(host: String, clock: @escaping @Sendable () -> Double, outcome: @escaping PipelinedClient.Outcome) {
+    init(
+        host: String,
+        clock: @escaping @Sendable () -> Double,
+        outcome: @escaping PipelinedClient.Outcome,
+        held: HeldCounter
+    ) {
         self.host = host
         self.clock = clock
         self.outcome = outcome
+        self.held = held
         headers = ["Host": host, "Content-Type": "application/json"]
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if inFlight.count >= Self.pipelineDepth { held.count.wrappingAdd(1, ordering: .relaxed) }
         waiting.append(unwrapOutboundIn(data))
         promise?.succeed()
         drain(context)

@@ -239,7 +239,7 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .reject(let error):
             outcome = .failure(error)
         case .shed(_, let reason):
-            outcome = .failure(services.admission.shedError(reason))
+            outcome = .shed(services.admission.shedError(reason), services.shedBodies[reason] ?? ByteBuffer())
         case .locationReport(let driverID):
             do {
                 try services.reports.apply(rawDriverID: driverID, body: local.body)
@@ -261,8 +261,8 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch outcome {
         case .noContent:
             response = services.date.noContent()
-        case .failure(let error):
-            let json = error.jsonBody
+        case .failure(let error), .shed(let error, _):
+            let json = if case .shed(_, let cached) = outcome { cached } else { error.jsonBody }
             response = HTTPResponseHead(
                 version: .http1_1,
                 status: HTTPResponseStatus(statusCode: error.status.code),
@@ -308,6 +308,8 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 enum EdgeAnswer {
     case noContent
     case failure(APIError)
+    /// A shed request's error, with its body encoded once for all of them (shedding must be cheap).
+    case shed(APIError, ByteBuffer)
 }
 
 /// A request the edge answers itself, and how.
@@ -346,6 +348,8 @@ struct EdgeServices: Sendable {
     let logger: Logger
     /// The metrics of the edge's most frequent answer, looked up once.
     let reportMetrics: RequestMetricsRecorder.Handles
+    /// The body of each shed answer, encoded once.
+    let shedBodies: [ShedReason: ByteBuffer]
 
     init(
         reports: LocationReports,
@@ -360,6 +364,9 @@ struct EdgeServices: Sendable {
         self.date = date
         self.logger = logger
         reportMetrics = requestMetrics.handles(route: EdgeWork.locationReportRoute, method: .put, status: 204)
+        shedBodies = Dictionary(
+            uniqueKeysWithValues: ShedReason.allCases.map { ($0, admission.shedError($0).jsonBody) }
+        )
     }
 
     /// What the edge does with a request after the connection's first: a location report it sheds or

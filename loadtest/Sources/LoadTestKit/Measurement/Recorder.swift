@@ -6,6 +6,12 @@ public enum Counter: String, CaseIterable, Codable, Sendable {
     case cancelledByRider, unfulfilled
     case offersSeen, offersDeclined, offersIgnored
     case locationUpdates, offerPolls, streamReconnects
+    /// Requests the service shed (`503 overloaded` with `Retry-After`): refused cheaply by design.
+    case shed
+    /// Calls that waited in the generator for a free connection of their pool, or behind a full
+    /// pipeline: time the generator, not the service, held them.
+    case generatorWaits
+    case channelReconnects
 }
 
 /// Every measurement of a run: latency histograms, counts, errors by kind, and a per-second timeline.
@@ -34,6 +40,10 @@ public struct Recorder: Sendable {
     public private(set) var location = Measure.latency()
     /// How late the client sent requests against their schedule: its own overload, shown apart.
     public private(set) var schedulerLag = Measure.latency()
+    /// How late the fleet's ticker woke against its schedule: the generator's own CPU starvation.
+    public private(set) var tickLag = Measure.latency()
+    /// Shed requests by endpoint.
+    public private(set) var shed: [String: Int] = [:]
     public private(set) var pickupDistance = Measure.quantity()
     public private(set) var endpoints: [String: Measure] = [:]
     public private(set) var counters: [Counter: Int] = [:]
@@ -62,6 +72,17 @@ public struct Recorder: Sendable {
 
     public mutating func lagged(_ seconds: Double) {
         schedulerLag.record(seconds: seconds)
+    }
+
+    /// The fleet's ticker woke `seconds` after it was due.
+    public mutating func tickLagged(_ seconds: Double) {
+        tickLag.record(seconds: Swift.max(0, seconds))
+    }
+
+    /// The service shed a request to `endpoint`.
+    public mutating func shed(_ endpoint: String) {
+        count(.shed)
+        shed[endpoint, default: 0] += 1
     }
 
     /// The rider saw its first offer `latency` seconds after the request was scheduled at `second`.

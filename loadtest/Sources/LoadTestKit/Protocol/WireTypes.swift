@@ -41,6 +41,8 @@ public enum Wire {
             public var driverId: String
             public var pickupDistanceMeters: Double
             public var matching: String
+            public var pickup: LatLng?
+            public var dropoff: LatLng?
         }
 
         public var rideId: String
@@ -51,6 +53,20 @@ public enum Wire {
         public var driverId: String?
         public var offer: OfferTerms?
         public var pickupDistanceMeters: Double?
+    }
+
+    /// A message on a driver's channel (the fields the load test reads).
+    public struct ChannelMessage: Codable, Sendable {
+        public struct Failure: Codable, Sendable {
+            public var code: String
+        }
+
+        public var type: String
+        public var id: String?
+        public var cursor: String?
+        public var event: RideEvent?
+        public var status: Int?
+        public var error: Failure?
     }
 
     public struct ErrorBody: Codable, Sendable {

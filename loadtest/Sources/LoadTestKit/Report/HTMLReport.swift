@@ -43,7 +43,17 @@ public enum HTMLReport {
             result.passed
             ? "<p class=\"pass\">PASSED: no errors, no lost rides, no double bookings.</p>\n"
             : "<p class=\"fail\">FAILED: \(result.errorCount) errors, \(result.consistency.lost.count) lost rides, "
-                + "\(result.consistency.doubleBookings.count) double bookings.</p>\n"
+                + "\(result.consistency.doubleBookings.count) double bookings"
+                + (result.generator.valid
+                    ? "" : "; INVALID run: " + result.generator.problems.map(e).joined(separator: "; "))
+                + ".</p>\n"
+        let generator = result.generator
+        html +=
+            "<p><small>Drivers: \(s.driverChannels) on the channel, the rest on HTTP. Shed by the service (503 "
+            + "with Retry-After): \(result.count(.shed)). Generator: "
+            + "\(generator.cpuCores.map { SummaryTable.format($0, 2) } ?? "?") cores, ticker lag p99 "
+            + "\(SummaryTable.format(generator.tickLagP99, 1)) ms, \(generator.waits) of \(generator.calls) calls held "
+            + "in the generator.</small></p>\n"
         html += "<table><tr><th>measure</th><th>count</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th>"
         html += "<th>max</th></tr>\n"
         var rows: [(String, MeasureSummary, Int)] = [

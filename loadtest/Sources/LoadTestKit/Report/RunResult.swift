@@ -1,3 +1,4 @@
+import Foundation
 import Histogram
 
 /// Everything a run produced, as written to the JSON result file and read back to build reports.
@@ -47,6 +48,50 @@ public struct RunResult: Codable, Sendable {
         }
     }
 
+    /// Whether the generator kept up with its own schedule: a run where it did not measures the
+    /// generator, not the service, and is marked invalid.
+    public struct GeneratorHealth: Codable, Equatable, Sendable {
+        /// CPU cores the generator used on average while requests were sent (nil: not measured).
+        public var cpuCores: Double?
+        /// How late the fleet's ticker woke, p99, in ms.
+        public var tickLagP99: Double
+        /// How late rider requests left against their schedule, p99, in ms.
+        public var sendLagP99: Double
+        /// Calls that waited in the generator for a connection or behind a full pipeline.
+        public var waits: Int
+        /// Calls made (every endpoint).
+        public var calls: Int
+        /// Why the run is invalid; empty when it is valid.
+        public var problems: [String]
+
+        public var valid: Bool { problems.isEmpty }
+
+        /// A lag beyond this (ms) means the generator fell behind its own schedule.
+        public static let lagLimitMs = 100.0
+        /// More than this share of calls held in the generator means its queues, not the service's,
+        /// shaped the latencies.
+        public static let waitShareLimit = 0.001
+
+        public init(cpuCores: Double?, tickLagP99: Double, sendLagP99: Double, waits: Int, calls: Int) {
+            self.cpuCores = cpuCores
+            self.tickLagP99 = tickLagP99
+            self.sendLagP99 = sendLagP99
+            self.waits = waits
+            self.calls = calls
+            var problems: [String] = []
+            if tickLagP99 > Self.lagLimitMs {
+                problems.append(String(format: "the fleet's ticker ran %.0f ms late (p99)", tickLagP99))
+            }
+            if sendLagP99 > Self.lagLimitMs {
+                problems.append(String(format: "rider requests left %.0f ms late (p99)", sendLagP99))
+            }
+            if calls > 0, Double(waits) > Self.waitShareLimit * Double(calls) {
+                problems.append("\(waits) of \(calls) calls waited in the generator for a connection")
+            }
+            self.problems = problems
+        }
+    }
+
     public var scenario: Scenario
     public var target: String
     public var matching: String
@@ -73,11 +118,15 @@ public struct RunResult: Codable, Sendable {
     public var sustainableRate: Double?
     public var consistency: ConsistencyCheck.Report
     public var server: [ServerUsage]
+    /// Requests the service shed (503 with Retry-After), by endpoint: not errors, but counted.
+    public var shed: [String: Int]
+    public var generator: GeneratorHealth
 
     public var errorCount: Int { errors.values.reduce(0, +) }
 
-    /// Whether the run counts as passed: no errors and nothing lost or double-booked.
-    public var passed: Bool { errorCount == 0 && consistency.passed }
+    /// Whether the run counts as passed: the generator kept up (a valid run), no errors, and nothing
+    /// lost or double-booked.
+    public var passed: Bool { generator.valid && errorCount == 0 && consistency.passed }
 
     public init(
         scenario: Scenario,
@@ -87,7 +136,8 @@ public struct RunResult: Codable, Sendable {
         elapsedSeconds: Double,
         recorder: Recorder,
         consistency: ConsistencyCheck.Report,
-        server: [ServerUsage]
+        server: [ServerUsage],
+        generatorCPU: Double? = nil
     ) {
         self.scenario = scenario
         self.target = target
@@ -121,6 +171,14 @@ public struct RunResult: Codable, Sendable {
         sustainableRate = Self.sustainableRate(steps)
         self.consistency = consistency
         self.server = server
+        shed = recorder.shed
+        generator = GeneratorHealth(
+            cpuCores: generatorCPU,
+            tickLagP99: recorder.tickLag.count > 0 ? recorder.tickLag.value(at: 99) : 0,
+            sendLagP99: recorder.schedulerLag.count > 0 ? recorder.schedulerLag.value(at: 99) : 0,
+            waits: recorder.value(.generatorWaits),
+            calls: recorder.endpoints.values.reduce(0) { $0 + Int($1.count) }
+        )
     }
 
     public func count(_ counter: Counter) -> Int { counters[counter.rawValue] ?? 0 }

@@ -18,6 +18,13 @@ public enum SummaryTable {
             lines.append(row(["  \(endpoint) (ms)"] + cells(summary)))
         }
         lines.append("")
+        let scenario = result.scenario
+        let streaming = min(scenario.driverStreams, scenario.drivers - scenario.driverChannels)
+        lines.append(
+            "drivers: \(scenario.drivers) (\(scenario.driverChannels) on the channel, "
+                + "\(streaming) on HTTP with an event stream, "
+                + "\(scenario.drivers - scenario.driverChannels - streaming) on HTTP polling)"
+        )
         let seconds = max(result.requestSeconds, 1)
         lines.append(
             "rates: \(format(Double(result.count(.requested)) / seconds, 1)) requests/s, "
@@ -58,6 +65,16 @@ public enum SummaryTable {
                     + "\(usage.residentBytes / 1_048_576) MiB resident"
             )
         }
+        let generator = result.generator
+        lines.append(
+            "generator: \(generator.cpuCores.map { format($0, 2) } ?? "?") cores, ticker lag p99 "
+                + "\(format(generator.tickLagP99, 1)) ms, send lag p99 \(format(generator.sendLagP99, 1)) ms, "
+                + "\(generator.waits) of \(generator.calls) calls held in the generator"
+        )
+        lines.append(
+            "shed by the service (503, Retry-After): \(result.count(.shed))"
+                + result.shed.sorted(by: { $0.key < $1.key }).map { "\n  \($0.key): \($0.value)" }.joined()
+        )
         lines.append(
             "errors: \(result.errorCount)"
                 + result.errors.sorted(by: { $0.key < $1.key }).map { "\n  \($0.key): \($0.value)" }.joined()
@@ -78,7 +95,13 @@ public enum SummaryTable {
         for problem in (check.lost + check.unseenEndings + check.doubleBookings).prefix(20) {
             lines.append("  \(problem)")
         }
-        lines.append(result.passed ? "PASSED" : "FAILED")
+        if !generator.valid {
+            lines.append(
+                "INVALID: the generator fell behind, so these figures measure it, not the service:"
+                    + generator.problems.map { "\n  \($0)" }.joined()
+            )
+        }
+        lines.append(result.passed ? "PASSED" : generator.valid ? "FAILED" : "FAILED (invalid run)")
         return lines.joined(separator: "\n")
     }
 

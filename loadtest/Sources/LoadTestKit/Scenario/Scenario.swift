@@ -67,8 +67,12 @@ public struct Scenario: Codable, Equatable, Sendable {
     /// Simulated time runs this many times faster than real time for driving (to the pickup, the
     /// trip). Reporting intervals, think times and the server's timers stay in real time.
     public var timeCompression = 20.0
-    /// How many drivers listen on their event stream; the rest poll `GET /v1/drivers/{id}/offer`.
-    /// Every stream holds a connection on both sides, and a process may have only so many open files.
+    /// How many drivers keep one persistent channel (WebSocket) for everything: reports and commands
+    /// up, offers and their rides' events down. The first drivers are these.
+    public var driverChannels = 0
+    /// How many of the other drivers (at most all of them) listen on their event stream (HTTP); the rest poll
+    /// `GET /v1/drivers/{id}/offer`. Every channel and stream holds a connection on both sides, and a
+    /// process may have only so many open files.
     public var driverStreams = 4_000
     /// How often a polling driver asks for its offer.
     public var offerPollSeconds = 4.0
@@ -105,7 +109,8 @@ public struct Scenario: Codable, Equatable, Sendable {
     // MARK: Objectives and the client
     /// The p99 match latency the `peak` search holds each step to.
     public var objectiveP99MatchMs = 100.0
-    /// Connections for commands and location updates (streams have their own).
+    /// Connections for location updates and offer polls, and the most connections each pool of calls
+    /// (riders' requests, drivers' commands) may open; streams have a pool of their own.
     public var httpConnections = 64
     /// A label for the server's matching mode in reports (`greedy`, `batch`); read from the server's
     /// offers when left empty.

@@ -124,6 +124,8 @@ public enum ScenarioLoader {
         )
         try require(scenario.drivers >= 0, "drivers must be ≥ 0")
         try require(scenario.driverStreams >= 0, "driverStreams must be ≥ 0")
+        try require(scenario.driverChannels >= 0, "driverChannels must be ≥ 0")
+        try require(scenario.driverChannels <= scenario.drivers, "driverChannels must not exceed drivers")
         try require(scenario.locationIntervalSeconds > 0, "locationIntervalSeconds must be positive")
         try require(scenario.offerPollSeconds > 0, "offerPollSeconds must be positive")
         try require(scenario.driverSpeedKmh > 0, "driverSpeedKmh must be positive")

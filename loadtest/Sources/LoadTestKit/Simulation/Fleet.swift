@@ -35,7 +35,7 @@ public struct Fleet: Sendable {
     /// Drivers in the order they report, and the next one due.
     private let reportOrder: [Int]
     private var reportCursor = 0
-    /// Drivers without a stream in the order they poll, and the next one due.
+    /// Polling drivers in the order they poll, and the next one due.
     private let pollOrder: [Int]
     private var pollCursor = 0
     private var deadlines = Heap<Deadline>()
@@ -64,7 +64,8 @@ public struct Fleet: Sendable {
                     id: "\(idPrefix)\(index)",
                     position: position,
                     waypoint: city.pickup(&random),
-                    streams: index < scenario.driverStreams,
+                    transport: index < scenario.driverChannels
+                        ? .channel : index < scenario.driverChannels + scenario.driverStreams ? .stream : .poll,
                     firstReportAt: firstReport,
                     firstPollAt: firstReport + scenario.offerPollSeconds
                 )
@@ -73,7 +74,7 @@ public struct Fleet: Sendable {
         self.drivers = drivers
         indexByID = Dictionary(uniqueKeysWithValues: drivers.enumerated().map { ($1.id, $0) })
         reportOrder = drivers.indices.sorted { drivers[$0].nextReportAt < drivers[$1].nextReportAt }
-        pollOrder = drivers.indices.filter { !drivers[$0].streams }.sorted {
+        pollOrder = drivers.indices.filter { drivers[$0].transport == .poll }.sorted {
             drivers[$0].nextPollAt < drivers[$1].nextPollAt
         }
     }

@@ -23,6 +23,16 @@ public enum RideCall: String, Equatable, Sendable, CaseIterable {
     case accept, decline, arrive, start, complete
 }
 
+/// How a driver app talks to the service.
+public enum DriverTransport: String, Equatable, Sendable, Codable {
+    /// One persistent channel (WebSocket) for everything.
+    case channel
+    /// HTTP calls, with an event stream (Server-Sent Events) for offers.
+    case stream
+    /// HTTP calls, polling for offers.
+    case poll
+}
+
 /// One simulated driver: where it is, where it heads, and what it does about its ride.
 public struct SimDriver: Equatable, Sendable {
     public enum Phase: Equatable, Sendable {
@@ -54,8 +64,10 @@ public struct SimDriver: Equatable, Sendable {
     public var movedAt: Double
     /// The call in flight, if any: the driver waits for its answer before its next step.
     public var pending: (call: RideCall, rideID: String)?
-    /// Listens on its event stream (else polls for offers).
-    public let streams: Bool
+    /// How the app talks to the service.
+    public let transport: DriverTransport
+    /// Listens on an HTTP event stream.
+    public var streams: Bool { transport == .stream }
     public var nextReportAt: Double
     public var nextPollAt: Double
     /// The last ride whose offer this driver answered, so a repeated sighting is not a new offer.
@@ -67,14 +79,14 @@ public struct SimDriver: Equatable, Sendable {
         id: String,
         position: Coordinate,
         waypoint: Coordinate,
-        streams: Bool,
+        transport: DriverTransport,
         firstReportAt: Double,
         firstPollAt: Double
     ) {
         self.id = id
         self.position = position
         self.waypoint = waypoint
-        self.streams = streams
+        self.transport = transport
         self.nextReportAt = firstReportAt
         self.nextPollAt = firstPollAt
         self.movedAt = 0
