@@ -66,6 +66,7 @@ func buildApplication(
     let metrics = ServiceMetrics()
     let reports = LocationReports(dispatcher: dispatcher, metrics: metrics)
     let rides = RideService(dispatcher: dispatcher, persistence: persistence)
+    let offers = OfferPolls(dispatcher: dispatcher)
     let requestMetrics = RequestMetricsRecorder()
     let lag = SchedulingLagMonitor(group: MultiThreadedEventLoopGroup.singleton)
     let admission = AdmissionControl(
@@ -74,6 +75,7 @@ func buildApplication(
     )
     let edge = EdgeServices(
         reports: reports,
+        offers: offers,
         admission: admission,
         requestMetrics: requestMetrics,
         date: HTTPDateCache(),
@@ -95,7 +97,7 @@ func buildApplication(
         metrics: metrics,
         registry: dependencies.metricsRegistry
     ).addRoutes(to: router, catalog: catalog)
-    DriverController(dispatcher: dispatcher, reports: reports).addRoutes(to: router, catalog: catalog)
+    DriverController(dispatcher: dispatcher, reports: reports, offers: offers).addRoutes(to: router, catalog: catalog)
     RideController(dispatcher: dispatcher, persistence: persistence, rides: rides).addRoutes(
         to: router,
         catalog: catalog

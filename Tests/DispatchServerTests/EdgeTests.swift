@@ -94,6 +94,39 @@ struct EdgeTests {
         }
     }
 
+    @Test("offer polls answered at the edge say what the router says: 400, 404, 204, then the offer")
+    func offerPolls() async throws {
+        try await makeTestApplication().test(.live) { client in
+            let port = try #require(client.port)
+            try await client.send(.put, "/v1/drivers/o1/location", json: #"{"lat": 37.5651, "lng": 126.9895}"#)
+            func poll(_ driver: String, close: Bool = false) -> String {
+                "GET /v1/drivers/\(driver)/offer HTTP/1.1\r\nHost: t\r\n\(close ? "Connection: close\r\n" : "")\r\n"
+            }
+            func statuses(_ answer: String) -> [String] {
+                answer.ranges(of: "HTTP/1.1 ").map { answer[$0.upperBound...].prefix(3).description }
+            }
+            // After a first request (the router's), the polls are the edge's.
+            let healthz = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+            let before = try await RawHTTP.exchange(
+                port: port,
+                healthz + poll("o1") + poll("nobody") + poll("bad$id") + poll("o1", close: true)
+            )
+            #expect(statuses(before) == ["200", "204", "404", "400", "204"])
+            #expect(before.contains(#""code":"driver_not_found""#))
+            #expect(before.contains(#""code":"invalid_driver_id""#))
+
+            let ride = try await client.send(.post, "/v1/rides", json: rideBody(rider: "o-rider"))
+            #expect(ride.status == .created)
+            let atEdge = try await RawHTTP.exchange(port: port, healthz + poll("o1", close: true))
+            let atRouter = try await RawHTTP.exchange(port: port, poll("o1", close: true))
+            #expect(statuses(atEdge) == ["200", "200"])
+            #expect(statuses(atRouter) == ["200"])
+            func body(_ answer: String) -> String { answer.components(separatedBy: "\r\n\r\n").last ?? "" }
+            #expect(body(atEdge).contains(#""pickup":{"lat":37.5651,"lng":126.9895}"#))
+            #expect(body(atEdge) == body(atRouter))
+        }
+    }
+
     private func rideBody(rider: String) -> String {
         #"{"riderId": "\#(rider)", "pickup": {"lat": 37.5651, "lng": 126.9895}, "dropoff": {"lat": 37.4979, "lng": 127.0276}}"#
     }

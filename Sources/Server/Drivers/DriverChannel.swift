@@ -50,7 +50,7 @@ struct DriverChannel: Sendable {
         outbound: WebSocketOutboundWriter,
         logger: Logger
     ) async {
-        let subscription = hub.subscribe(toDriver: id, after: cursor)
+        let subscription = hub.subscribe(toDriver: id, after: cursor, keepalives: false)
         let driver = dispatcher.driver(id)
         let hello = ChannelAnswer.hello(
             driver: driver,

@@ -9,6 +9,7 @@ import Hummingbird
 struct DriverController<Context: RequestContext> {
     let dispatcher: Dispatcher
     let reports: LocationReports
+    let offers: OfferPolls
 
     func addRoutes(to router: Router<Context>, catalog: RouteCatalog) {
         catalog.register(.put, "/v1/drivers/:driverId/location", on: router, use: updateLocation)
@@ -20,13 +21,16 @@ struct DriverController<Context: RequestContext> {
     }
 
     /// `GET /v1/drivers/{driverId}/offer` → 200 with the open offer, or 204 when there is none.
+    /// Most polls are answered at the edge (`EdgeHandler`); both answer through `OfferPolls`.
     @Sendable func offer(_ request: Request, context: Context) async throws -> Response {
-        let id = try driverID(context)
-        guard dispatcher.driver(id) != nil else {
-            throw DispatchError(.driverNotFound, "driver \(id) has never reported a location")
+        guard let body = try offers.offer(rawDriverID: context.parameters.get("driverId") ?? "") else {
+            return Response(status: .noContent)
         }
-        guard let offer = dispatcher.offer(heldBy: id) else { return Response(status: .noContent) }
-        return try OfferResponse(offer).response(from: request, context: context)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: body)
+        )
     }
 
     /// `PUT /v1/drivers/{driverId}/location` → 204. Most reports are answered before they reach the

@@ -27,6 +27,8 @@ final class EventHub: DispatchEventSink {
 
     private struct Subscriber {
         let continuation: AsyncStream<StreamItem>.Continuation
+        /// False for the driver channel, whose WebSocket pings keep it alive.
+        var wantsKeepalives = true
     }
 
     private struct State {
@@ -175,7 +177,13 @@ final class EventHub: DispatchEventSink {
     ///   - driver: The driver.
     ///   - cursor: The last event the app saw, from an earlier connection; nil: live only.
     /// - Returns: The stream, and whether it resumes exactly after `cursor` (no event missed).
-    func subscribe(toDriver driver: DriverID, after cursor: DriverCursor?) -> DriverSubscription {
+    ///   - keepalives: Whether the stream gets keep-alives (not for the driver channel, which has
+    ///     WebSocket pings).
+    func subscribe(
+        toDriver driver: DriverID,
+        after cursor: DriverCursor?,
+        keepalives: Bool = true
+    ) -> DriverSubscription {
         let (stream, continuation) = AsyncStream.makeStream(
             of: StreamItem.self,
             bufferingPolicy: .bufferingOldest(Self.bufferLimit)
@@ -193,7 +201,10 @@ final class EventHub: DispatchEventSink {
                 }
             }
             if !state.isClosed {
-                state.driverSubscribers[driver, default: [:]][id] = Subscriber(continuation: continuation)
+                state.driverSubscribers[driver, default: [:]][id] = Subscriber(
+                    continuation: continuation,
+                    wantsKeepalives: keepalives
+                )
             }
             return (state.isClosed, resumed, DriverCursor(epoch: epoch, number: log.next - 1))
         }
@@ -275,6 +286,7 @@ final class EventHub: DispatchEventSink {
     ) {
         guard let current = subscribers else { return }
         for (id, subscriber) in current {
+            if item == .keepalive, !subscriber.wantsKeepalives { continue }
             switch subscriber.continuation.yield(item) {
             case .dropped:
                 disconnecting.append(subscriber.continuation)

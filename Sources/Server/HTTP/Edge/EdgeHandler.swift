@@ -7,8 +7,8 @@ import NIOCore
 import NIOHTTP1
 
 /// The first handler each HTTP request meets after parsing (right after NIO's HTTP/1.1 decoder, before
-/// Hummingbird's own handlers), on the connection's event loop. It answers location reports itself,
-/// straight from the event loop, after asking admission control whether to take them
+/// Hummingbird's own handlers), on the connection's event loop. It answers location reports and offer
+/// polls itself, straight from the event loop, after asking admission control whether to take them
 /// (`AdmissionControl`; a shed report gets `503` with `Retry-After`); every other request goes on to
 /// Hummingbird's router, where `AdmissionMiddleware` asks the same.
 ///
@@ -245,14 +245,24 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 try services.reports.apply(rawDriverID: driverID, body: local.body)
                 outcome = .noContent
             } catch {
-                let apiError = APIError(from: error, method: .put, path: local.head.uri)
-                if apiError.status == .internalServerError {
-                    services.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                outcome = .failure(apiError)
+                outcome = .failure(failure(error, method: .put, local))
+            }
+        case .offerPoll(let driverID):
+            do {
+                outcome = try services.offers.offer(rawDriverID: driverID).map(EdgeAnswer.json) ?? .noContent
+            } catch {
+                outcome = .failure(failure(error, method: .get, local))
             }
         }
         write(outcome, for: local, context)
+    }
+
+    private func failure(_ error: any Error, method: HTTPRequest.Method, _ local: Local) -> APIError {
+        let apiError = APIError(from: error, method: method, path: local.head.uri)
+        if apiError.status == .internalServerError {
+            services.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+        return apiError
     }
 
     private func write(_ outcome: EdgeAnswer, for local: Local, _ context: ChannelHandlerContext) {
@@ -261,6 +271,16 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch outcome {
         case .noContent:
             response = services.date.noContent()
+        case .json(let json):
+            response = HTTPResponseHead(
+                version: .http1_1,
+                status: .ok,
+                headers: [
+                    "Date": services.date.current(), "Server": HTTPDateCache.server,
+                    "Content-Type": "application/json; charset=utf-8", "Content-Length": String(json.readableBytes),
+                ]
+            )
+            body = json
         case .failure(let error), .shed(let error, _):
             let json = if case .shed(_, let cached) = outcome { cached } else { error.jsonBody }
             response = HTTPResponseHead(
@@ -298,6 +318,13 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 status: status,
                 since: local.started
             )
+        case .offerPoll:
+            services.requestMetrics.record(
+                route: EdgeWork.offerRoute,
+                method: .get,
+                status: status,
+                since: local.started
+            )
         case .shed:
             break  // Counted by admission control, by class and reason.
         }
@@ -307,6 +334,8 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 /// What the edge answers.
 enum EdgeAnswer {
     case noContent
+    /// `200` with a JSON body.
+    case json(ByteBuffer)
     case failure(APIError)
     /// A shed request's error, with its body encoded once for all of them (shedding must be cheap).
     case shed(APIError, ByteBuffer)
@@ -317,31 +346,47 @@ enum EdgeWork: Equatable {
     /// `PUT /v1/drivers/{driverId}/location`, with an ID of plain characters (anything else, such as a
     /// percent-encoded ID, goes to the router, which decodes it and words the error).
     case locationReport(driverID: String)
+    /// `GET /v1/drivers/{driverId}/offer` (a polling driver app's most frequent request), likewise.
+    case offerPoll(driverID: String)
     /// Shed by admission control.
     case shed(RequestClass, ShedReason)
     /// A location report refused before it was read in full (too large).
     case reject(APIError)
 
-    /// Recognises a location report.
-    init?(locationReport head: HTTPRequestHead) {
-        guard head.method == .PUT else { return nil }
-        let path = head.uri
+    /// Recognises a location report or an offer poll.
+    init?(_ head: HTTPRequestHead) {
+        switch head.method {
+        case .PUT:
+            guard let id = Self.driverID(in: head.uri, before: "/location") else { return nil }
+            self = .locationReport(driverID: id)
+        case .GET:
+            guard let id = Self.driverID(in: head.uri, before: "/offer") else { return nil }
+            self = .offerPoll(driverID: id)
+        default:
+            return nil
+        }
+    }
+
+    /// The plain driver ID of `/v1/drivers/{id}<suffix>` (no query, no percent-encoding), if the path
+    /// is that.
+    private static func driverID(in path: String, before suffix: String) -> String? {
         let prefix = "/v1/drivers/"
-        let suffix = "/location"
         guard path.hasPrefix(prefix), path.hasSuffix(suffix), path.utf8.count > prefix.utf8.count + suffix.utf8.count
         else { return nil }
         let id = String(path.dropFirst(prefix.count).dropLast(suffix.count))
-        guard DriverID.isValid(id) else { return nil }
-        self = .locationReport(driverID: id)
+        return DriverID.isValid(id) ? id : nil
     }
 
     /// The location report route's name in request metrics.
     static let locationReportRoute = "/v1/drivers/{driverId}/location"
+    /// The offer route's name in request metrics.
+    static let offerRoute = "/v1/drivers/{driverId}/offer"
 }
 
 /// What every connection's `EdgeHandler` shares.
 struct EdgeServices: Sendable {
     let reports: LocationReports
+    let offers: OfferPolls
     let admission: AdmissionControl
     let requestMetrics: RequestMetricsRecorder
     let date: HTTPDateCache
@@ -353,12 +398,14 @@ struct EdgeServices: Sendable {
 
     init(
         reports: LocationReports,
+        offers: OfferPolls,
         admission: AdmissionControl,
         requestMetrics: RequestMetricsRecorder,
         date: HTTPDateCache,
         logger: Logger
     ) {
         self.reports = reports
+        self.offers = offers
         self.admission = admission
         self.requestMetrics = requestMetrics
         self.date = date
@@ -369,12 +416,14 @@ struct EdgeServices: Sendable {
         )
     }
 
-    /// What the edge does with a request after the connection's first: a location report it sheds or
-    /// answers itself; anything else goes to the router (nil), where `AdmissionMiddleware` decides.
+    /// What the edge does with a request after the connection's first: a location report or an offer
+    /// poll it sheds or answers itself; anything else goes to the router (nil), where
+    /// `AdmissionMiddleware` decides.
     func work(for head: HTTPRequestHead) -> EdgeWork? {
-        guard let report = EdgeWork(locationReport: head) else { return nil }
-        if let reason = admission.shedReason(for: .locationReport) { return .shed(.locationReport, reason) }
-        return report
+        guard let work = EdgeWork(head) else { return nil }
+        let requestClass: RequestClass = if case .offerPoll = work { .read } else { .locationReport }
+        if let reason = admission.shedReason(for: requestClass) { return .shed(requestClass, reason) }
+        return work
     }
 
     /// A connection's first request as the router gets it. A request to upgrade to a driver channel
