@@ -128,9 +128,16 @@ final class DispatchClient: Sendable {
                 return "GET \(Self.template(path)) \(response.status.code)"
             }
             var parser = ServerSentEventParser()
+            var done = false
             for try await chunk in response.body {
+                // Once the handler has what it wanted, the rest of the body is read to its end rather
+                // than dropped, so the connection goes back to the pool instead of being closed (the
+                // service ends a ride's stream right after its final event). A connection per stream
+                // cost the generator a socket connect per ride.
+                guard !done else { continue }
                 for event in parser.feed(chunk.readableBytesView) where !handle(event) {
-                    return nil
+                    done = true
+                    break
                 }
             }
             return nil

@@ -110,9 +110,15 @@ extension LoadTest {
 
     /// A message from the service on a driver's channel (on the channel's event loop).
     func received(_ text: ByteBuffer, on driverID: String) {
+        let at = now()
+        // Most messages are a report's acknowledgement: read without a JSON decoder (the generator
+        // must cost less than the service it measures).
+        if text.readableBytesView.elementsEqual(Self.appliedReportAck) {
+            reportAnswered(on: driverID, at: at, acknowledged: true, errorCode: nil)
+            return
+        }
         guard let message = try? JSONDecoder().decode(Wire.ChannelMessage.self, from: Data(text.readableBytesView))
         else { return }
-        let at = now()
         switch (message.type, message.id) {
         case ("hello", _):
             if let cursor = message.cursor { channels.withLock { $0.drivers[driverID]?.cursor = cursor } }
@@ -136,20 +142,7 @@ extension LoadTest {
                 }
             }
         case (_, "l"?):
-            let dueAt = channels.withLock { $0.drivers[driverID]?.reports.popFirst() }
-            guard let dueAt else { return }
-            let latency = at - dueAt
-            world.withLock { world in
-                world.recorder.call("channel location", latency: latency)
-                if message.type == "ack" {
-                    world.recorder.locationUpdated(at: dueAt - scenario.warmupSeconds, latency: latency)
-                } else if message.error?.code == "overloaded" {
-                    world.recorder.shed("channel location")
-                } else if !world.stopping {
-                    let code = message.error?.code ?? "-"
-                    world.recorder.error("channel location \(code)", at: dueAt - scenario.warmupSeconds)
-                }
-            }
+            reportAnswered(on: driverID, at: at, acknowledged: message.type == "ack", errorCode: message.error?.code)
         case (_, let id?):
             guard let sent = channels.withLock({ $0.drivers[driverID]?.calls.removeValue(forKey: id) }) else { return }
             let endpoint = "channel \(sent.call.rawValue)"
@@ -175,6 +168,26 @@ extension LoadTest {
             break
         }
     }
+
+    /// A report's answer: acknowledged (applied, or ignored as out of order or late), or an error.
+    private func reportAnswered(on driverID: String, at: Double, acknowledged: Bool, errorCode: String?) {
+        let dueAt = channels.withLock { $0.drivers[driverID]?.reports.popFirst() }
+        guard let dueAt else { return }
+        let latency = at - dueAt
+        world.withLock { world in
+            world.recorder.call("channel location", latency: latency)
+            if acknowledged {
+                world.recorder.locationUpdated(at: dueAt - scenario.warmupSeconds, latency: latency)
+            } else if errorCode == "overloaded" {
+                world.recorder.shed("channel location")
+            } else if !world.stopping {
+                world.recorder.error("channel location \(errorCode ?? "-")", at: dueAt - scenario.warmupSeconds)
+            }
+        }
+    }
+
+    /// A report's acknowledgement, as the service writes it.
+    static let appliedReportAck = Array(#"{"id":"l","outcome":"applied","type":"ack"}"#.utf8)
 
     /// A channel closed: unanswered reports and calls are lost (as for an app), and the driver
     /// reconnects a second later from its last cursor, as a driver app does.

@@ -108,7 +108,7 @@ final class PipelinedHandler: ChannelDuplexHandler {
     typealias OutboundIn = PipelinedRequest
     typealias OutboundOut = HTTPClientRequestPart
 
-    static let pipelineDepth = 4
+    static let pipelineDepth = 16
 
     private let host: String
     private let clock: @Sendable () -> Double
