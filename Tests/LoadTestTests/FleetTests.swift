@@ -47,10 +47,60 @@ struct FleetTests {
         #expect(counts.values.allSatisfy { $0 == 10 })
         // A late tick sends each overdue report once, and the schedule is kept (no burst to catch up).
         var late = Fleet(scenario: Self.scenario(drivers: 5), city: CityMap(scenario: Self.scenario()))
+        _ = late.tick(now: 0)
         let overdue = late.tick(now: 20)
         #expect(overdue.filter { if case .report = $0 { true } else { false } }.count == 5)
         let next = late.tick(now: 20.01)
         #expect(next.isEmpty)
+    }
+
+    @Test("after a stall the fleet's reports and polls stay spread over the interval, never one burst per interval")
+    func spreadAfterStall() {
+        // The ticker stalls for more than an interval: every driver is overdue.
+        var scenario = Self.scenario(drivers: 2_000, streams: 0)
+        scenario.offerPollSeconds = 4
+        var fleet = Fleet(scenario: scenario, city: CityMap(scenario: Self.scenario()))
+        _ = fleet.tick(now: 0)
+        let overdue = fleet.tick(now: 6.3)
+        #expect(overdue.count > 1_900)
+        // From then on, each 0.1 s tick sends about 2,000 × 0.1 / 4 = 50 reports and 50 polls; a burst
+        // would send most of the fleet in one tick once per interval.
+        var largestReports = 0
+        var largestPolls = 0
+        var reported = Set<String>()
+        var time = 6.4
+        while time < 6.3 + 4 * 3 {
+            var reports = 0
+            var polls = 0
+            for action in fleet.tick(now: time) {
+                switch action {
+                case .report(let id, _):
+                    reports += 1
+                    reported.insert(id)
+                case .pollOffer: polls += 1
+                case .call: break
+                }
+            }
+            largestReports = max(largestReports, reports)
+            largestPolls = max(largestPolls, polls)
+            time += 0.1
+        }
+        #expect(reported.count == 2_000)
+        #expect(largestReports < 150)
+        #expect(largestPolls < 150)
+
+        // A fleet whose first tick comes late starts its drivers then, spread, rather than all overdue.
+        var lateStart = Fleet(scenario: scenario, city: CityMap(scenario: Self.scenario()))
+        #expect(lateStart.tick(now: 6.3).count < 10)
+        var firstInterval = 0
+        time = 6.4
+        while time < 6.3 + 4 {
+            let reports = lateStart.tick(now: time).filter { if case .report = $0 { true } else { false } }.count
+            #expect(reports < 150)
+            firstInterval += reports
+            time += 0.1
+        }
+        #expect(firstInterval > 1_900)
     }
 
     @Test("only drivers without a stream poll, after their first report, and only while free")

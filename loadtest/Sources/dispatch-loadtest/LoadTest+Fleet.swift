@@ -12,6 +12,19 @@ extension LoadTest {
     static let tickInterval = 0.005
 
     func runFleet(firehose: PipelinedClient) async {
+        var longestTick = (seconds: 0.0, actions: 0, at: 0.0)
+        defer {
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format: "fleet ticker: longest tick %.1f ms (%d actions, at %.1f s)\n",
+                        longestTick.seconds * 1000,
+                        longestTick.actions,
+                        longestTick.at
+                    ).utf8
+                )
+            )
+        }
         await withDiscardingTaskGroup { group in
             var tick = now()
             while !world.withLock({ $0.stopping }) {
@@ -35,6 +48,8 @@ extension LoadTest {
                     }
                     driverStreams.withLock { $0.append(contentsOf: tasks) }
                 }
+                let busy = now() - sentAt
+                if busy > longestTick.seconds { longestTick = (busy, actions.count, sentAt) }
                 tick += Self.tickInterval
                 try? await sleep(until: tick)
                 let late = now() - tick

@@ -107,8 +107,8 @@ public struct Recorder: Sendable {
 
     public mutating func locationUpdated(at second: Double, latency: Double) {
         count(.locationUpdates)
+        guard second >= 0 else { return }  // the warm-up, before the first request: not measured
         location.record(seconds: latency)
-        guard second >= 0 else { return }  // the warm-up, before the first request
         let index = bucket(second)
         timeline[index].locationUpdates += 1
         timeline[index].location.record(seconds: latency)

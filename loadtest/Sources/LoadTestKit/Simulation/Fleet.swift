@@ -17,10 +17,11 @@ public enum FleetAction: Equatable, Sendable {
 ///
 /// Cars move lazily: a driver's position is brought up to date when it reports or changes phase, and
 /// arrivals are known in advance (distance / speed). A tick costs what is due, not the fleet's size:
-/// every driver reports (and polls) at the same interval, so the order of their reports never changes
-/// and a cursor walks it round and round; the other steps wait in a heap of deadlines. The runner can
-/// therefore tick every few milliseconds and send each report close to its time, as phones spread
-/// over the interval would, instead of in bursts.
+/// reports, polls and the other steps wait in heaps of deadlines. The runner can therefore tick every
+/// few milliseconds and send each report close to its time, as phones spread over the interval would,
+/// instead of in bursts. (A cursor walking a fixed report order, as before, is cheaper but wrong after
+/// a stall: drivers overdue by different numbers of intervals no longer come due in that order, the
+/// cursor waits on one due last, and the whole fleet then reports in one burst every interval.)
 public struct Fleet: Sendable {
     /// A driver's next step, due at `at` (stale once the driver's phase has moved on).
     struct Deadline: Comparable, Sendable {
@@ -32,12 +33,12 @@ public struct Fleet: Sendable {
 
     public private(set) var drivers: [SimDriver]
     private var indexByID: [String: Int]
-    /// Drivers in the order they report, and the next one due.
-    private let reportOrder: [Int]
-    private var reportCursor = 0
-    /// Polling drivers in the order they poll, and the next one due.
-    private let pollOrder: [Int]
-    private var pollCursor = 0
+    /// Every driver's next report.
+    private var reports: Heap<Deadline>
+    /// Every polling driver's next poll.
+    private var polls: Heap<Deadline>
+    /// Whether the first tick has started the schedules.
+    private var started = false
     private var deadlines = Heap<Deadline>()
     private let city: CityMap
     private var random: SplitMix64
@@ -73,10 +74,12 @@ public struct Fleet: Sendable {
         }
         self.drivers = drivers
         indexByID = Dictionary(uniqueKeysWithValues: drivers.enumerated().map { ($1.id, $0) })
-        reportOrder = drivers.indices.sorted { drivers[$0].nextReportAt < drivers[$1].nextReportAt }
-        pollOrder = drivers.indices.filter { drivers[$0].transport == .poll }.sorted {
-            drivers[$0].nextPollAt < drivers[$1].nextPollAt
-        }
+        reports = Heap(drivers.indices.map { Deadline(at: drivers[$0].nextReportAt, index: $0) })
+        polls = Heap(
+            drivers.indices.filter { drivers[$0].transport == .poll }.map {
+                Deadline(at: drivers[$0].nextPollAt, index: $0)
+            }
+        )
     }
 
     public func driver(_ id: String) -> SimDriver? {
@@ -86,27 +89,31 @@ public struct Fleet: Sendable {
     /// Everything due by `now`. A driver overdue by several intervals (a stalled runner) reports once
     /// and keeps its schedule; it does not send the missed reports in a burst.
     public mutating func tick(now: Double) -> [FleetAction] {
+        if !started {
+            started = true
+            startSchedules(at: now)
+        }
         var actions: [FleetAction] = []
-        for _ in reportOrder.indices {
-            let index = reportOrder[reportCursor]
-            guard drivers[index].nextReportAt <= now else { break }
+        while let first = reports.min, first.at <= now {
+            _ = reports.popMin()
+            let index = first.index
             move(index, to: now)
             actions.append(.report(driverID: drivers[index].id, position: drivers[index].position))
             repeat {
                 drivers[index].nextReportAt += scenario.locationIntervalSeconds
             } while drivers[index].nextReportAt <= now
-            reportCursor = (reportCursor + 1) % reportOrder.count
+            reports.insert(Deadline(at: drivers[index].nextReportAt, index: index))
         }
-        for _ in pollOrder.indices {
-            let index = pollOrder[pollCursor]
-            guard drivers[index].nextPollAt <= now else { break }
+        while let first = polls.min, first.at <= now {
+            _ = polls.popMin()
+            let index = first.index
             repeat {
                 drivers[index].nextPollAt += scenario.offerPollSeconds
             } while drivers[index].nextPollAt <= now
+            polls.insert(Deadline(at: drivers[index].nextPollAt, index: index))
             if drivers[index].phase == .roaming, drivers[index].pending == nil {
                 actions.append(.pollOffer(driverID: drivers[index].id))
             }
-            pollCursor = (pollCursor + 1) % pollOrder.count
         }
         while let first = deadlines.min, first.at <= now {
             _ = deadlines.popMin()
@@ -116,6 +123,19 @@ public struct Fleet: Sendable {
             if let action = step(first.index, now: now) { actions.append(action) }
         }
         return actions
+    }
+
+    /// The drivers come online when the fleet starts: their first reports and polls, drawn over one
+    /// interval from time zero, are moved to follow the first tick. A runner that starts ticking late
+    /// (after opening thousands of channels) would otherwise find the whole fleet overdue at once.
+    private mutating func startSchedules(at now: Double) {
+        guard now > 0 else { return }
+        for index in drivers.indices {
+            drivers[index].nextReportAt += now
+            drivers[index].nextPollAt += now
+        }
+        reports = Heap(reports.unordered.map { Deadline(at: $0.at + now, index: $0.index) })
+        polls = Heap(polls.unordered.map { Deadline(at: $0.at + now, index: $0.index) })
     }
 
     /// Sets a driver's phase, scheduling its next step.
