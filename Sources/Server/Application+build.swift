@@ -26,6 +26,7 @@ struct ServiceParts: Sendable {
     let dispatcher: Dispatcher
     let hub: EventHub
     let persistence: Persistence
+    let connections: ConnectionBudget
 }
 
 /// Wires the routes, middleware and background services of `dispatch-server`.
@@ -73,10 +74,12 @@ func buildApplication(
         policy: configuration.admission,
         signals: dependencies.loadSignals ?? LoadSignals.reader(lag: lag, backlog: persistence.writer)
     )
+    let connections = ConnectionBudget(limit: configuration.maximumConnections)
     let edge = EdgeServices(
         reports: reports,
         offers: offers,
         admission: admission,
+        connections: connections,
         requestMetrics: requestMetrics,
         date: HTTPDateCache(),
         logger: logger
@@ -121,7 +124,9 @@ func buildApplication(
             // A city's apps reconnect together after a network blip: a queue for all of them (the
             // kernel caps it at net.core.somaxconn), not 256 and dropped handshakes retried for seconds.
             backlog: 4_096,
-            availableConnectionsDelegate: MaximumAvailableConnections(configuration.maximumConnections, logger: logger)
+            // Past MAX_CONNECTIONS connections are still accepted, for a 503 each (`ConnectionBudget`);
+            // past the reserve above it they wait in the listen queue.
+            availableConnectionsDelegate: MaximumAvailableConnections(connections.hardLimit, logger: logger)
         ),
         services: services,
         onServerRunning: { channel in
@@ -145,5 +150,8 @@ func buildApplication(
             writer.markHealthy(true)
         }
     }
-    return (application, ServiceParts(dispatcher: dispatcher, hub: hub, persistence: persistence))
+    return (
+        application,
+        ServiceParts(dispatcher: dispatcher, hub: hub, persistence: persistence, connections: connections)
+    )
 }

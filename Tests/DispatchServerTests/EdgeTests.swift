@@ -149,3 +149,59 @@ enum RawHTTP {
         }
     }
 }
+
+@Suite("Connections over MAX_CONNECTIONS are answered 503 at once, not left in the listen queue")
+struct ConnectionBudgetTests {
+    @Test("past the limit a request gets 503 overloaded with Retry-After and the connection closes; probes pass")
+    func overBudget() async throws {
+        var configuration = ServerConfiguration()
+        configuration.maximumConnections = 16
+        let (application, parts) = makeTestService(configuration: configuration)
+        try await application.test(.live) { client in
+            let port = try #require(client.port)
+            // Fill the budget with idle connections, and wait until the server holds them all.
+            var held: [any Channel] = []
+            for _ in 0..<16 {
+                let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                held.append(try await bootstrap.connect(host: "127.0.0.1", port: port).get())
+            }
+            for _ in 0..<500 where parts.connections.count < 16 { try await Task.sleep(for: .milliseconds(10)) }
+            // (The test client may hold one of its own.)
+            #expect(parts.connections.count >= 16)
+
+            // Over the limit: a ride request is shed at once, and the answer closes the connection
+            // (the exchange reads until the server closes it).
+            let shed = try await RawHTTP.exchange(
+                port: port,
+                "GET /v1/drivers/d1 HTTP/1.1\r\nHost: t\r\n\r\n"
+            )
+            #expect(shed.hasPrefix("HTTP/1.1 503"))
+            #expect(shed.lowercased().contains("retry-after: 2"))
+            #expect(shed.lowercased().contains("connection: close"))
+            #expect(shed.contains(#""code":"overloaded""#))
+            #expect(shed.contains("too many connections"))
+            // A driver channel upgrade over the limit is refused the same way, not upgraded.
+            let upgrade = try await RawHTTP.exchange(
+                port: port,
+                "GET /v1/drivers/d1/channel HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            )
+            #expect(upgrade.hasPrefix("HTTP/1.1 503"))
+            // Probes are still answered, so operators see a crowded service, not a dead one.
+            let probe = try await RawHTTP.exchange(port: port, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(probe.hasPrefix("HTTP/1.1 200"))
+
+            // Once connections close, new ones are served again, and a client's own copy of the
+            // edge's mark does not shed it.
+            for channel in held { try await channel.close() }
+            for _ in 0..<500 where parts.connections.count >= 16 { try await Task.sleep(for: .milliseconds(10)) }
+            let served = try await RawHTTP.exchange(
+                port: port,
+                "PUT /v1/drivers/d1/location HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                    + "\(ConnectionBudget.overBudgetHeader): 1\r\nContent-Length: 27\r\n\r\n"
+                    + #"{"lat": 37.5, "lng": 127.0}"#
+            )
+            #expect(served.hasPrefix("HTTP/1.1 204"))
+        }
+    }
+}

@@ -65,12 +65,19 @@ final class AdmissionControl: Sendable {
         return reason
     }
 
+    /// Counts a request of a class shed because it came on a connection over `MAX_CONNECTIONS`.
+    func shedOverBudget(_ requestClass: RequestClass) -> APIError {
+        shed[requestClass]?[.connections]?.increment()
+        return shedError(.connections)
+    }
+
     /// The answer to a shed request: `503 overloaded` with `Retry-After`.
     func shedError(_ reason: ShedReason) -> APIError {
         let what =
             switch reason {
             case .cpu: "the service is overloaded"
             case .database: "the database is behind"
+            case .connections: "too many connections are open"
             }
         return APIError(
             .serviceUnavailable,

@@ -16,6 +16,13 @@ struct AdmissionMiddleware<Context: RequestContext>: RouterMiddleware {
             isPut: request.method == .put,
             path: request.uri.path[...]
         )
+        // A connection over `MAX_CONNECTIONS` gets one answer, then closes (`ConnectionBudget`); probes
+        // are still answered, so an operator sees a crowded service rather than a dead one.
+        if requestClass != .operations,
+            request.headers.contains(where: { $0.name.canonicalName == ConnectionBudget.overBudgetHeader })
+        {
+            throw admission.shedOverBudget(requestClass)
+        }
         if let reason = admission.shedReason(for: requestClass) { throw admission.shedError(reason) }
         return try await next(request, context)
     }

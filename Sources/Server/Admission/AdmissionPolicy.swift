@@ -50,6 +50,8 @@ enum ShedReason: String, Sendable, CaseIterable {
     case cpu
     /// Commands wait too long, or too many wait, for their commit: the database is behind.
     case database
+    /// More connections are open than `MAX_CONNECTIONS`: the request came on one over the limit.
+    case connections
 }
 
 /// What the service is under right now, as the admission policy reads it.

@@ -29,8 +29,9 @@ struct ServerConfiguration: Sendable, Equatable {
     var database: DatabaseConfiguration?
     /// Whether the writer groups queued commands into one transaction (`STORE_GROUP_COMMIT`).
     var groupCommit = true
-    /// The most connections (HTTP and driver channels) open at once (`MAX_CONNECTIONS`); more wait in
-    /// the listen backlog until one closes.
+    /// The most connections (HTTP and driver channels) served at once (`MAX_CONNECTIONS`); one more is
+    /// answered `503` with `Retry-After` and closed (`ConnectionBudget`), and past a reserve of a
+    /// sixteenth more, new ones wait in the listen queue until one closes.
     var maximumConnections = 16_000
     /// The longest a command waits for its commit before it is answered `503 commit_timeout`
     /// (`COMMAND_DEADLINE_MS`).

@@ -17,10 +17,15 @@ struct EdgeChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     let services: EdgeServices
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        inner.setup(channel: channel, logger: logger).flatMapThrowing { [services] value in
+        let withinBudget = services.connections.opened()
+        channel.closeFuture.whenComplete { [connections = services.connections] _ in connections.closed() }
+        return inner.setup(channel: channel, logger: logger).flatMapThrowing { [services] value in
             let pipeline = channel.pipeline.syncOperations
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try pipeline.addHandler(EdgeHandler(services: services), position: .after(decoder))
+            try pipeline.addHandler(
+                EdgeHandler(services: services, overBudget: !withinBudget),
+                position: .after(decoder)
+            )
             return value
         }
     }

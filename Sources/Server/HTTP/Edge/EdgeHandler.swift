@@ -82,8 +82,12 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A graceful-shutdown request that arrived mid-request, delivered once it is answered.
     private var pendingQuiesce: Any?
 
-    init(services: EdgeServices) {
+    /// Whether this connection came over `MAX_CONNECTIONS` (see `ConnectionBudget`).
+    private let overBudget: Bool
+
+    init(services: EdgeServices, overBudget: Bool = false) {
         self.services = services
+        self.overBudget = overBudget
     }
 
     // MARK: Inbound
@@ -98,7 +102,8 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 // decides on it whether the connection upgrades, and Hummingbird waits for that.
                 reading = .forwarding
                 queue.append(.forwarded)
-                forward(.head(services.firstRequest(head)), context)
+                let first = overBudget ? ConnectionBudget.overBudget(head) : services.firstRequest(head)
+                forward(.head(first), context)
             } else if let work = services.work(for: head) {
                 reading = .local(work, head, started: started, body: nil)
             } else if queue.allSatisfy(\.isForwarded) {
@@ -147,10 +152,14 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Passes one part on to the router (its request is already in the queue as `.forwarded`).
     private func forward(_ part: HTTPServerRequestPart, _ context: ChannelHandlerContext) {
-        if case .head(let head) = part {
+        if case .head(var head) = part {
+            // Only the edge marks a connection over budget; a client's own copy of the mark goes.
+            if !overBudget, head.headers.contains(name: ConnectionBudget.overBudgetHeader) {
+                head.headers.remove(name: ConnectionBudget.overBudgetHeader)
+            }
             let mayUpgrade = !forwardedAny
             forwardedAny = true
-            context.fireChannelRead(wrapInboundOut(part))
+            context.fireChannelRead(wrapInboundOut(.head(head)))
             // NIO's upgrade handler looks at the first request it sees: if that one upgrades, the
             // connection carries WebSocket frames from here on, and this handler must not be in their
             // way. (Nothing of ours can be waiting: the queue held only this request.)
@@ -188,7 +197,14 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // Only the router's answers pass through here; this handler's own are written below it.
-        let ended = if case .end = unwrapOutboundIn(data) { true } else { false }
+        let part = unwrapOutboundIn(data)
+        if overBudget, case .head(var head) = part {
+            // The router closes the connection after this answer; the client is told so.
+            head.headers.replaceOrAdd(name: "Connection", value: "close")
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+            return
+        }
+        let ended = if case .end = part { true } else { false }
         context.write(data, promise: promise)
         guard ended else { return }
         if case .forwarded = queue.first { queue.removeFirst() }
@@ -395,11 +411,14 @@ struct EdgeServices: Sendable {
     let reportMetrics: RequestMetricsRecorder.Handles
     /// The body of each shed answer, encoded once.
     let shedBodies: [ShedReason: ByteBuffer]
+    /// The connections open, against `MAX_CONNECTIONS`.
+    let connections: ConnectionBudget
 
     init(
         reports: LocationReports,
         offers: OfferPolls,
         admission: AdmissionControl,
+        connections: ConnectionBudget,
         requestMetrics: RequestMetricsRecorder,
         date: HTTPDateCache,
         logger: Logger
@@ -407,6 +426,7 @@ struct EdgeServices: Sendable {
         self.reports = reports
         self.offers = offers
         self.admission = admission
+        self.connections = connections
         self.requestMetrics = requestMetrics
         self.date = date
         self.logger = logger
