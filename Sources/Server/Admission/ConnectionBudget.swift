@@ -48,9 +48,7 @@ final class ConnectionBudget: Sendable {
     /// The first request of a connection over the limit, as the router gets it: not an upgrade,
     /// closing the connection after its answer, and marked for `AdmissionMiddleware`.
     static func overBudget(_ head: HTTPRequestHead) -> HTTPRequestHead {
-        var marked = head
-        marked.headers.remove(name: "upgrade")
-        marked.headers.replaceOrAdd(name: "connection", value: "close")
+        var marked = head.plainAndClosing()
         marked.headers.replaceOrAdd(name: overBudgetHeader, value: "1")
         return marked
     }

@@ -455,7 +455,15 @@ struct EdgeServices: Sendable {
         guard head.method == .GET, head.headers.contains(name: "upgrade"), !DriverChannel.accepts(head.uri) else {
             return head
         }
-        var plain = head
+        return head.plainAndClosing()
+    }
+}
+
+extension HTTPRequestHead {
+    /// This request without an upgrade, closing the connection after its answer: what the router gets
+    /// for a first request that must not upgrade.
+    func plainAndClosing() -> HTTPRequestHead {
+        var plain = self
         plain.headers.remove(name: "upgrade")
         plain.headers.replaceOrAdd(name: "connection", value: "close")
         return plain
