@@ -75,11 +75,13 @@ func buildApplication(
         signals: dependencies.loadSignals ?? LoadSignals.reader(lag: lag, backlog: persistence.writer)
     )
     let connections = ConnectionBudget(limit: configuration.maximumConnections)
+    let verifier = TokenVerifier(configuration: configuration.auth, clock: dependencies.clock, logger: logger)
     let edge = EdgeServices(
         reports: reports,
         offers: offers,
         admission: admission,
         connections: connections,
+        verifier: verifier,
         requestMetrics: requestMetrics,
         date: HTTPDateCache(),
         logger: logger
@@ -90,6 +92,7 @@ func buildApplication(
     router.add(middleware: RequestMetricsMiddleware(recorder: requestMetrics))
     router.add(middleware: ErrorMiddleware(catalog: catalog))
     router.add(middleware: AdmissionMiddleware(admission: admission))
+    router.add(middleware: BearerAuthenticator(verifier: verifier))
     router.add(middleware: LogRequestsMiddleware(.debug))
 
     OperationsController(
@@ -111,7 +114,11 @@ func buildApplication(
     )
     let channel = DriverChannel(dispatcher: dispatcher, hub: hub, reports: reports, rides: rides)
     let webSocketRouter = Router(context: ChannelRequestContext.self)
-    DriverChannelController(channel: channel).addRoutes(to: router, webSocketRouter: webSocketRouter, catalog: catalog)
+    DriverChannelController(channel: channel, verifier: verifier).addRoutes(
+        to: router,
+        webSocketRouter: webSocketRouter,
+        catalog: catalog
+    )
 
     services.append(DispatchTicker(dispatcher: dispatcher, hub: hub, metrics: metrics, logger: logger))
     services.append(lag)

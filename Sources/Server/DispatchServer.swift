@@ -12,6 +12,14 @@ import UnixSignals
 enum DispatchServer {
     static func main() async {
         let arguments = CommandLine.arguments
+        if arguments.count > 1, arguments[1] == "token" {
+            exit(
+                await TokenCommand.run(
+                    arguments: Array(arguments.dropFirst(2)),
+                    environment: ProcessInfo.processInfo.environment
+                )
+            )
+        }
         if arguments.contains("--help") || arguments.contains("-h") {
             print(ServerConfiguration.help)
             return
@@ -37,6 +45,18 @@ enum DispatchServer {
         MetricsSystem.bootstrap(PrometheusMetricsFactory.dispatchService(registry: registry))
 
         let logger = Logger(label: "dispatch-server")
+        if configuration.auth.disabled {
+            logger.warning("AUTH=disabled: requests are not authenticated; every caller acts as an operator")
+        } else {
+            do {
+                _ = try await TokenVerifier.keyCollection(configuration.auth)
+            } catch {
+                FileHandle.standardError.write(
+                    Data("dispatch-server: configuration error: AUTH_JWKS_FILE holds no usable key: \(error)\n".utf8)
+                )
+                exit(2)
+            }
+        }
         let readiness = Readiness()
         let (app, parts) = buildApplication(
             configuration: configuration,
@@ -69,6 +89,8 @@ enum DispatchServer {
                     "storage": "\(configuration.storage.rawValue)",
                     "matching": "\(configuration.dispatch.matching.rawValue)",
                     "database": "\(configuration.database?.description ?? "none")",
+                    "auth":
+                        "\(configuration.auth.disabled ? "disabled" : configuration.auth.jwks != nil ? "jwks" : "hs256")",
                 ]
             )
             try await group.run()

@@ -1,15 +1,74 @@
 import DispatchCore
+import Foundation
 import Logging
 import Testing
 
 @testable import DispatchServer
 
+extension ServerConfiguration {
+    /// Reads a configuration with `AUTH_SECRET` set to the test secret unless the environment sets it.
+    init(signedArguments arguments: [String], environment: [String: String]) throws(ConfigurationError) {
+        try self.init(
+            arguments: arguments,
+            environment: environment.merging(["AUTH_SECRET": testAuthSecret]) { given, _ in given }
+        )
+    }
+}
+
+@Suite("Authentication settings")
+struct AuthConfigurationTests {
+    @Test("a key is required: a secret, a secret file or a JWKS file, or AUTH=disabled said out loud")
+    func keyRequired() throws {
+        #expect {
+            try ServerConfiguration(arguments: ["dispatch-server"], environment: [:])
+        } throws: { error in
+            (error as? ConfigurationError)?.message.contains("AUTH_SECRET") == true
+        }
+        let disabled = try ServerConfiguration(arguments: ["dispatch-server"], environment: ["AUTH": "disabled"])
+        #expect(disabled.auth.disabled && !disabled.auth.hasKeys)
+        for environment in [
+            ["AUTH_SECRET": "short"], ["AUTH": "off"], ["AUTH": "disabled", "AUTH_SECRET": testAuthSecret],
+            ["AUTH_SECRET_FILE": "/nonexistent/secret"],
+            ["AUTH_SECRET": testAuthSecret, "AUTH_SECRET_FILE": "/nonexistent/secret"],
+        ] {
+            #expect(throws: ConfigurationError.self, "\(environment)") {
+                try ServerConfiguration(arguments: ["dispatch-server"], environment: environment)
+            }
+        }
+    }
+
+    @Test("the secret and JWKS files are read, a mounted secret's trailing newline dropped")
+    func files() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("auth-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let secret = directory.appendingPathComponent("secret")
+        try Data((testAuthSecret + "\n").utf8).write(to: secret)
+        let jwks = directory.appendingPathComponent("jwks.json")
+        try Data(#"{"keys":[]}"#.utf8).write(to: jwks)
+        let configuration = try ServerConfiguration(
+            arguments: ["dispatch-server"],
+            environment: [
+                "AUTH_SECRET_FILE": secret.path, "AUTH_JWKS_FILE": jwks.path, "AUTH_ISSUER": "https://id.example",
+                "AUTH_AUDIENCE": "dispatch", "AUTH_CACHE_TOKENS": "500",
+            ]
+        )
+        #expect(configuration.auth.secret == testAuthSecret)
+        #expect(configuration.auth.jwks == #"{"keys":[]}"#)
+        #expect(configuration.auth.issuer == "https://id.example")
+        #expect(configuration.auth.audience == "dispatch")
+        #expect(configuration.auth.cachedTokens == 500)
+    }
+}
+
 @Suite("Configuration from environment variables and flags")
 struct ConfigurationTests {
     @Test("defaults")
     func defaults() throws {
-        let configuration = try ServerConfiguration(arguments: ["dispatch-server"], environment: [:])
-        #expect(configuration == ServerConfiguration())
+        let configuration = try ServerConfiguration(signedArguments: ["dispatch-server"], environment: [:])
+        var defaults = ServerConfiguration()
+        defaults.auth.secret = testAuthSecret
+        #expect(configuration == defaults)
         #expect(configuration.host == "127.0.0.1")
         #expect(configuration.port == 8080)
         #expect(configuration.dispatch.driverFreshness == .seconds(30))
@@ -19,7 +78,7 @@ struct ConfigurationTests {
     @Test("environment variables are read, and a flag wins over its variable")
     func environmentAndFlags() throws {
         let configuration = try ServerConfiguration(
-            arguments: ["dispatch-server", "--port", "9001", "--driver-ttl-seconds=12"],
+            signedArguments: ["dispatch-server", "--port", "9001", "--driver-ttl-seconds=12"],
             environment: [
                 "HOST": "0.0.0.0", "PORT": "9000", "LOG_LEVEL": "DEBUG", "DRIVER_TTL_SECONDS": "45",
                 "SHUTDOWN_DELAY_SECONDS": "5",
@@ -47,7 +106,7 @@ struct ConfigurationTests {
     )
     func badValues(environment: [String: String], mentions: String) {
         #expect {
-            try ServerConfiguration(arguments: ["dispatch-server"], environment: environment)
+            try ServerConfiguration(signedArguments: ["dispatch-server"], environment: environment)
         } throws: { error in
             (error as? ConfigurationError)?.message.contains(mentions) == true
         }
@@ -56,7 +115,7 @@ struct ConfigurationTests {
     @Test("dispatch settings are read from their variables")
     func dispatchSettings() throws {
         let configuration = try ServerConfiguration(
-            arguments: ["dispatch-server", "--matching", "batch"],
+            signedArguments: ["dispatch-server", "--matching", "batch"],
             environment: [
                 "BATCH_WINDOW_MS": "250", "OFFER_TIMEOUT_SECONDS": "20", "SEARCH_RADIUS_METERS": "2000",
                 "MAX_SEARCH_RADIUS_METERS": "8000", "SEARCH_RADIUS_STEP_METERS": "500",
@@ -95,7 +154,7 @@ struct ConfigurationTests {
     )
     func badDispatchSettings(environment: [String: String], mentions: String) {
         #expect {
-            try ServerConfiguration(arguments: ["dispatch-server"], environment: environment)
+            try ServerConfiguration(signedArguments: ["dispatch-server"], environment: environment)
         } throws: { error in
             (error as? ConfigurationError)?.message.contains(mentions) == true
         }
@@ -107,7 +166,7 @@ struct ConfigurationTests {
         #expect(defaults.dispatch.locationMaximumAge == .seconds(4))
         #expect(defaults.commandDeadline == .seconds(2))
         let configuration = try ServerConfiguration(
-            arguments: ["dispatch-server", "--max-connections", "5000"],
+            signedArguments: ["dispatch-server", "--max-connections", "5000"],
             environment: [
                 "LOCATION_MAX_AGE_MS": "0", "COMMAND_DEADLINE_MS": "1500", "OVERLOAD_REPORT_LAG_MS": "40",
                 "OVERLOAD_REQUEST_LAG_MS": "90", "OVERLOAD_COMMIT_WAIT_MS": "300", "MAX_WAITING_COMMANDS": "64",
@@ -141,7 +200,7 @@ struct ConfigurationTests {
     )
     func badLimits(environment: [String: String], mentions: String) {
         #expect {
-            try ServerConfiguration(arguments: ["dispatch-server"], environment: environment)
+            try ServerConfiguration(signedArguments: ["dispatch-server"], environment: environment)
         } throws: { error in
             (error as? ConfigurationError)?.message.contains(mentions) == true
         }
@@ -150,7 +209,7 @@ struct ConfigurationTests {
     @Test("an unknown flag is an error, not silently ignored")
     func unknownFlag() {
         #expect(throws: ConfigurationError("unknown option --prot; run with --help to list the options")) {
-            try ServerConfiguration(arguments: ["dispatch-server", "--prot", "80"], environment: [:])
+            try ServerConfiguration(signedArguments: ["dispatch-server", "--prot", "80"], environment: [:])
         }
     }
 
@@ -168,7 +227,7 @@ struct DatabaseConfigurationTests {
     @Test("STORAGE=postgres reads DATABASE_URL; the password never shows in the description")
     func databaseURL() throws {
         let configuration = try ServerConfiguration(
-            arguments: ["dispatch-server"],
+            signedArguments: ["dispatch-server"],
             environment: [
                 "STORAGE": "postgres", "DATABASE_URL": "postgres://app:s3cr%40t@db.example:6543/rides?sslmode=require",
             ]
@@ -186,7 +245,7 @@ struct DatabaseConfigurationTests {
     @Test("the POSTGRES_* variables work instead of DATABASE_URL")
     func postgresVariables() throws {
         let configuration = try ServerConfiguration(
-            arguments: ["dispatch-server"],
+            signedArguments: ["dispatch-server"],
             environment: [
                 "STORAGE": "postgres", "POSTGRES_HOST": "pg", "POSTGRES_USER": "u", "POSTGRES_PASSWORD": "p",
                 "POSTGRES_DB": "d",
@@ -217,7 +276,7 @@ struct DatabaseConfigurationTests {
     )
     func badSettings(environment: [String: String], mentions: String) {
         #expect {
-            try ServerConfiguration(arguments: ["dispatch-server"], environment: environment)
+            try ServerConfiguration(signedArguments: ["dispatch-server"], environment: environment)
         } throws: { error in
             (error as? ConfigurationError)?.message.contains(mentions) == true
         }

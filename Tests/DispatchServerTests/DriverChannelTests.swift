@@ -2,6 +2,7 @@ import DispatchCore
 import DispatchTestSupport
 import Foundation
 import HummingbirdTesting
+import HummingbirdWSClient
 import HummingbirdWSTesting
 import NIOCore
 import Synchronization
@@ -35,12 +36,26 @@ private struct ChannelReader {
     }
 }
 
+extension WebSocketClientConfiguration {
+    /// The default configuration, with the caller's bearer token on the upgrade request.
+    static func authorized(as caller: TestCaller) async throws -> WebSocketClientConfiguration {
+        var configuration = WebSocketClientConfiguration()
+        if let authorization = try await caller.authorization() {
+            configuration.additionalHeaders[.authorization] = authorization
+        }
+        return configuration
+    }
+}
+
 @Suite("The driver channel (WebSocket)")
 struct DriverChannelTests {
     @Test("a whole ride over one channel: reports, the offer, accept, arrive, start, complete")
     func wholeRide() async throws {
         try await makeTestApplication().test(.live) { client in
-            _ = try await client.ws("/v1/drivers/c1/channel") { inbound, outbound, _ in
+            _ = try await client.ws("/v1/drivers/c1/channel", configuration: try await .authorized(as: .driver("c1"))) {
+                inbound,
+                outbound,
+                _ in
                 var reader = ChannelReader(inbound)
                 let hello = try await reader.next()
                 #expect(hello["type"] as? String == "hello")
@@ -78,7 +93,10 @@ struct DriverChannelTests {
     @Test("every line of a message is answered in order, errors with the HTTP status and code")
     func errors() async throws {
         try await makeTestApplication().test(.live) { client in
-            try await client.ws("/v1/drivers/c2/channel") { inbound, outbound, _ in
+            try await client.ws("/v1/drivers/c2/channel", configuration: try await .authorized(as: .driver("c2"))) {
+                inbound,
+                outbound,
+                _ in
                 var reader = ChannelReader(inbound)
                 _ = try await reader.next()
                 let lines = [
@@ -120,14 +138,20 @@ struct DriverChannelTests {
             try await client.placeDriver("c3")
             // Connected: sees nothing yet; the cursor is the driver's latest (none).
             let cursor = Mutex("")
-            try await client.ws("/v1/drivers/c3/channel") { inbound, _, _ in
+            try await client.ws("/v1/drivers/c3/channel", configuration: try await .authorized(as: .driver("c3"))) {
+                inbound,
+                _,
+                _ in
                 var reader = ChannelReader(inbound)
                 let latest = try await reader.next()["cursor"] as? String ?? ""
                 cursor.withLock { $0 = latest }
             }
             // Offered while away.
             #expect(try await client.send(.post, "/v1/rides", json: rideBody).status == .created)
-            try await client.ws("/v1/drivers/c3/channel?after=\(cursor.withLock { $0 })") { inbound, _, _ in
+            try await client.ws(
+                "/v1/drivers/c3/channel?after=\(cursor.withLock { $0 })",
+                configuration: try await .authorized(as: .driver("c3"))
+            ) { inbound, _, _ in
                 var reader = ChannelReader(inbound)
                 let hello = try await reader.next()
                 #expect(hello["resumed"] as? Bool == true)
@@ -136,7 +160,10 @@ struct DriverChannelTests {
                 #expect(missed.type == "ride_offered")
             }
             // A cursor from another run (before a restart) resumes nothing; the snapshot still holds.
-            try await client.ws("/v1/drivers/c3/channel?after=elsewhere-1") { inbound, outbound, _ in
+            try await client.ws(
+                "/v1/drivers/c3/channel?after=elsewhere-1",
+                configuration: try await .authorized(as: .driver("c3"))
+            ) { inbound, outbound, _ in
                 var reader = ChannelReader(inbound)
                 let hello = try await reader.next()
                 #expect(hello["resumed"] as? Bool == false)
@@ -154,7 +181,10 @@ struct DriverChannelTests {
         var configuration = ServerConfiguration()
         configuration.dispatch.driverFreshness = .seconds(10)
         try await makeTestApplication(configuration: configuration, clock: clock).test(.live) { client in
-            try await client.ws("/v1/drivers/c4/channel") { inbound, outbound, _ in
+            try await client.ws("/v1/drivers/c4/channel", configuration: try await .authorized(as: .driver("c4"))) {
+                inbound,
+                outbound,
+                _ in
                 var reader = ChannelReader(inbound)
                 _ = try await reader.next()
                 try await outbound.write(.text(#"{"type":"location","lat":37.5665,"lng":126.978,"id":"l"}"#))
@@ -173,7 +203,8 @@ struct DriverChannelTests {
         try await makeTestApplication().test(.live) { client in
             let port = try #require(client.port)
             let upgrade =
-                "GET /v1/drivers/bad.id/channel HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "GET /v1/drivers/bad.id/channel HTTP/1.1\r\nHost: t\r\n\(try await TestCaller.ops("op").headerLine())"
+                + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
             // Answered, and the connection closed (RawHTTP reads until it is).
             let answer = try await RawHTTP.exchange(port: port, upgrade)
@@ -189,7 +220,10 @@ struct DriverChannelTests {
     func shutdownCloses() async throws {
         let (app, parts) = makeTestService()
         try await app.test(.live) { client in
-            _ = try await client.ws("/v1/drivers/c6/channel") { inbound, _, _ in
+            _ = try await client.ws("/v1/drivers/c6/channel", configuration: try await .authorized(as: .driver("c6"))) {
+                inbound,
+                _,
+                _ in
                 var reader = ChannelReader(inbound)
                 _ = try await reader.next()
                 parts.hub.close()  // as the shutdown sequence does

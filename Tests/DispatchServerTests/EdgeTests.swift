@@ -18,12 +18,15 @@ struct EdgeTests {
             let report = #"{"lat": 37.5, "lng": 127.0}"#
             let bad = #"{"lat": 91, "lng": 127.0}"#
             let last = #"{"lat": 37.6, "lng": 127.0}"#
+            let auth = try await TestCaller.driver("p1").headerLine()
+            // The token verified once (by the router), so the edge answers the reports below.
+            #expect(try await client.send(.get, "/v1/drivers/p1/rides").status == .ok)
             let requests =
                 "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
-                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\nContent-Length: \(report.utf8.count)\r\n\r\n\(report)"
-                + "GET /v1/drivers/p1 HTTP/1.1\r\nHost: t\r\n\r\n"
-                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\nContent-Length: \(bad.utf8.count)\r\n\r\n\(bad)"
-                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\n\(auth)Content-Length: \(report.utf8.count)\r\n\r\n\(report)"
+                + "GET /v1/drivers/p1 HTTP/1.1\r\nHost: t\r\n\(auth)\r\n"
+                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\n\(auth)Content-Length: \(bad.utf8.count)\r\n\r\n\(bad)"
+                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\n\(auth)Connection: close\r\n"
                 + "Content-Length: \(last.utf8.count)\r\n\r\n\(last)"
             let answer = try await RawHTTP.exchange(port: port, requests)
             let statuses = answer.ranges(of: "HTTP/1.1 ").map { range in
@@ -99,8 +102,13 @@ struct EdgeTests {
         try await makeTestApplication().test(.live) { client in
             let port = try #require(client.port)
             try await client.send(.put, "/v1/drivers/o1/location", json: #"{"lat": 37.5651, "lng": 126.9895}"#)
+            let tokens = [
+                "o1": try await TestCaller.driver("o1").headerLine(),
+                "nobody": try await TestCaller.driver("nobody").headerLine(),
+            ]
             func poll(_ driver: String, close: Bool = false) -> String {
-                "GET /v1/drivers/\(driver)/offer HTTP/1.1\r\nHost: t\r\n\(close ? "Connection: close\r\n" : "")\r\n"
+                "GET /v1/drivers/\(driver)/offer HTTP/1.1\r\nHost: t\r\n\(tokens[driver] ?? tokens["o1"] ?? "")"
+                    + "\(close ? "Connection: close\r\n" : "")\r\n"
             }
             func statuses(_ answer: String) -> [String] {
                 answer.ranges(of: "HTTP/1.1 ").map { answer[$0.upperBound...].prefix(3).description }
@@ -134,6 +142,26 @@ struct EdgeTests {
 
 /// Writes raw bytes to the server and reads until it closes the connection.
 enum RawHTTP {
+    /// Writes an upgrade request and returns the answer's status line (an upgraded connection stays
+    /// open, so this reads only until the end of the status line, then closes).
+    static func upgradeStatus(port: Int, _ text: String) async throws -> String {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: text))
+            var received = ""
+            for try await chunk in inbound {
+                received += String(buffer: chunk)
+                if received.contains("\r\n") { break }
+            }
+            return received
+        }
+    }
+
     static func exchange(port: Int, _ text: String) async throws -> String {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
@@ -195,9 +223,10 @@ struct ConnectionBudgetTests {
             // edge's mark does not shed it.
             for channel in held { try await channel.close() }
             for _ in 0..<500 where parts.connections.count >= 16 { try await Task.sleep(for: .milliseconds(10)) }
+            let auth = try await TestCaller.driver("d1").headerLine()
             let served = try await RawHTTP.exchange(
                 port: port,
-                "PUT /v1/drivers/d1/location HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                "PUT /v1/drivers/d1/location HTTP/1.1\r\nHost: t\r\n\(auth)Connection: close\r\n"
                     + "\(ConnectionBudget.overBudgetHeader): 1\r\nContent-Length: 27\r\n\r\n"
                     + #"{"lat": 37.5, "lng": 127.0}"#
             )

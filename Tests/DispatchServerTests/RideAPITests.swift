@@ -42,15 +42,6 @@ extension TestClientProtocol {
         try await send(.put, "/v1/drivers/\(id)/location", json: #"{"lat": \#(latitude), "lng": 126.978}"#)
     }
 
-    /// Sends a request with headers.
-    func send(
-        _ method: HTTPRequest.Method,
-        _ uri: String,
-        headers: HTTPFields,
-        json: String
-    ) async throws -> TestResponse {
-        try await execute(uri: uri, method: method, headers: headers, body: ByteBuffer(string: json)) { $0 }
-    }
 }
 
 @Suite("Rides over HTTP")

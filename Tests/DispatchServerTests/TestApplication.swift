@@ -22,8 +22,77 @@ enum TestMetrics {
 /// The start of every test's manual clock: 2027-01-15T08:00:00Z.
 let testEpoch = Date(timeIntervalSince1970: 1_800_000_000)
 
+/// The HS256 secret of every test application (unless a test configures its own keys).
+let testAuthSecret = "a-test-secret-of-at-least-thirty-two-bytes"
+
+/// Who a test request acts as.
+enum TestCaller: Equatable {
+    case rider(String)
+    case driver(String)
+    case ops(String)
+    /// No `Authorization` header.
+    case nobody
+    /// This `Authorization` header value, as given.
+    case header(String)
+
+    /// The caller a request would have in a real app: the driver or rider its path or body names (a
+    /// driver's report, a rider's request), an operator otherwise. Tests of routing and dispatch use
+    /// this; the tests of authentication and ownership name their caller.
+    static func inferred(path: String, json: String?) -> TestCaller {
+        let segments = path.split(separator: "?").first?.split(separator: "/").map(String.init) ?? []
+        // (A test of a bad ID gets an operator: the route then refuses the ID, not the token.)
+        let valid = { (id: String) in DriverID.isValid(id) }
+        if segments.count >= 3, segments[0] == "v1", segments[1] == "drivers", segments[2] != "nearby" {
+            let id = segments[2].removingPercentEncoding ?? segments[2]
+            return valid(id) ? .driver(id) : .ops("test-operator")
+        }
+        if segments.count >= 3, segments[0] == "v1", segments[1] == "riders", valid(segments[2]) {
+            return .rider(segments[2])
+        }
+        if let json, let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] {
+            if let rider = object["riderId"] as? String, object["driverId"] == nil, valid(rider) {
+                return .rider(rider)
+            }
+            if let driver = object["driverId"] as? String, object["riderId"] == nil, valid(driver) {
+                return .driver(driver)
+            }
+        }
+        return .ops("test-operator")
+    }
+
+    /// The `Authorization` header's value, signed with `testAuthSecret`, valid until 30 days after the
+    /// test epoch.
+    func authorization(now: Date = testEpoch, ttl: Duration = .seconds(30 * 86_400)) async throws -> String? {
+        let (subject, role): (String, Caller.Role)
+        switch self {
+        case .rider(let id): (subject, role) = (id, .rider)
+        case .driver(let id): (subject, role) = (id, .driver)
+        case .ops(let id): (subject, role) = (id, .ops)
+        case .nobody: return nil
+        case .header(let value): return value
+        }
+        // Issued at a fixed time in the past, so the same caller always gets the same token (the
+        // edge recognises it once verified) and tests on the real clock accept it as well.
+        let issued = Date(timeIntervalSince1970: 1_700_000_000)
+        let token = try await TokenCommand.sign(
+            .init(subject: subject, role: role, lifetime: .seconds(Int64(now.timeIntervalSince(issued))) + ttl),
+            secret: testAuthSecret,
+            issuer: nil,
+            audience: nil,
+            now: issued
+        )
+        return "Bearer \(token)"
+    }
+
+    /// The header line of a raw HTTP request (`Authorization: …\r\n`), or nothing.
+    func headerLine() async throws -> String {
+        try await authorization().map { "Authorization: \($0)\r\n" } ?? ""
+    }
+}
+
 /// Builds the application as `dispatch-server` does, with a manual clock, sequential ride IDs
-/// (`ride-1`, …) and the shared metrics registry.
+/// (`ride-1`, …) and the shared metrics registry; tokens are signed with `testAuthSecret` unless the
+/// configuration names other keys or disables authentication.
 func makeTestApplication(
     configuration: ServerConfiguration = ServerConfiguration(),
     clock: ManualClock = ManualClock(start: testEpoch),
@@ -40,7 +109,9 @@ func makeTestService(
     readiness: Readiness = Readiness(),
     loadSignals: (@Sendable () -> LoadSignals)? = nil
 ) -> (application: some ApplicationProtocol, parts: ServiceParts) {
-    buildApplication(
+    var configuration = configuration
+    if !configuration.auth.hasKeys, !configuration.auth.disabled { configuration.auth.secret = testAuthSecret }
+    return buildApplication(
         configuration: configuration,
         dependencies: ApplicationDependencies(
             clock: clock,
@@ -54,10 +125,24 @@ func makeTestService(
 }
 
 extension TestClientProtocol {
-    /// Sends a request with an optional JSON body and returns the response.
+    /// Sends a request with an optional JSON body as `caller` (by default, as `TestCaller.inferred`)
+    /// and returns the response.
     @discardableResult
-    func send(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil) async throws -> TestResponse {
-        try await execute(uri: uri, method: method, body: json.map { ByteBuffer(string: $0) }) { $0 }
+    func send(
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        headers: HTTPFields = [:],
+        json: String? = nil,
+        caller: TestCaller? = nil
+    ) async throws -> TestResponse {
+        var headers = headers
+        if let authorization = try await (caller ?? .inferred(path: uri, json: json)).authorization() {
+            headers[.authorization] = authorization
+        }
+        return try await execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+        {
+            $0
+        }
     }
 }
 

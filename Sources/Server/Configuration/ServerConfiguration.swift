@@ -38,6 +38,8 @@ struct ServerConfiguration: Sendable, Equatable {
     var commandDeadline = Duration.seconds(2)
     /// When requests are shed (`OVERLOAD_*`, `MAX_WAITING_COMMANDS`).
     var admission = AdmissionPolicy()
+    /// How callers are authenticated (`AUTH_*`).
+    var auth = AuthConfiguration()
 
     /// The documented options, in `--help` order.
     static let options: [Option] = [
@@ -103,6 +105,17 @@ struct ServerConfiguration: Sendable, Equatable {
             "The most commands waiting for their commit; past half of it new ride requests are shed."
         ),
         Option("overload.retry.after.seconds", "2", "The Retry-After of a shed request."),
+        Option("auth.secret", "", "The HS256 secret bearer tokens are signed with (at least 32 bytes)."),
+        Option("auth.secret.file", "", "A file holding the HS256 secret (a mounted Kubernetes Secret)."),
+        Option("auth.jwks.file", "", "A JWKS file of an identity provider's ES256/RS256 public keys."),
+        Option("auth.issuer", "", "When set, a token's iss must equal it."),
+        Option("auth.audience", "", "When set, a token's aud must include it."),
+        Option("auth.cache.tokens", "100000", "The most verified tokens remembered until they expire."),
+        Option(
+            "auth",
+            "",
+            "disabled: accept every request as an operator, without a token (local experiments only)."
+        ),
     ]
 
     /// One configuration option, for validation and `--help`.
@@ -182,6 +195,49 @@ struct ServerConfiguration: Sendable, Equatable {
         }
         try readDispatch(values)
         try readLimits(values)
+        try readAuth(values)
+    }
+
+    private mutating func readAuth(_ values: ValueReader) throws(ConfigurationError) {
+        if let mode = values.string("auth"), !mode.isEmpty {
+            guard mode.lowercased() == "disabled" else {
+                throw values.error("auth", "must be empty or disabled, got \"\(mode)\"")
+            }
+            auth.disabled = true
+        }
+        var secretKey = "auth.secret"
+        if let secret = values.string("auth.secret", secret: true), !secret.isEmpty {
+            auth.secret = secret
+        }
+        if let path = values.string("auth.secret.file"), !path.isEmpty {
+            guard auth.secret == nil else {
+                throw values.error("auth.secret.file", "cannot be given with AUTH_SECRET: choose one")
+            }
+            // A mounted Secret file usually ends with a newline that is not part of the secret.
+            auth.secret = try values.file("auth.secret.file", path).trimmingCharacters(in: .whitespacesAndNewlines)
+            secretKey = "auth.secret.file"
+        }
+        if let secret = auth.secret, secret.utf8.count < AuthConfiguration.minimumSecretBytes {
+            throw values.error(secretKey, "must hold at least \(AuthConfiguration.minimumSecretBytes) bytes")
+        }
+        if let path = values.string("auth.jwks.file"), !path.isEmpty {
+            auth.jwks = try values.file("auth.jwks.file", path)
+        }
+        if let issuer = values.string("auth.issuer"), !issuer.isEmpty { auth.issuer = issuer }
+        if let audience = values.string("auth.audience"), !audience.isEmpty { auth.audience = audience }
+        if let tokens = try values.integer("auth.cache.tokens", in: 2...10_000_000) { auth.cachedTokens = tokens }
+        guard auth.hasKeys || auth.disabled else {
+            throw ConfigurationError(
+                "bearer tokens need a key: set AUTH_SECRET, AUTH_SECRET_FILE or AUTH_JWKS_FILE "
+                    + "(or AUTH=disabled for a local experiment without authentication)"
+            )
+        }
+        if auth.hasKeys, auth.disabled {
+            throw values.error(
+                "auth",
+                "=disabled cannot be given with a key (AUTH_SECRET, AUTH_SECRET_FILE, AUTH_JWKS_FILE)"
+            )
+        }
     }
 
     private mutating func readLimits(_ values: ValueReader) throws(ConfigurationError) {
@@ -292,8 +348,17 @@ private enum SpatialIndexLimits {
 private struct ValueReader {
     let reader: ConfigReader
 
-    func string(_ key: String) -> String? {
-        reader.string(forKey: ConfigKey(key.split(separator: ".").map(String.init)))
+    func string(_ key: String, secret: Bool = false) -> String? {
+        reader.string(forKey: ConfigKey(key.split(separator: ".").map(String.init)), isSecret: secret)
+    }
+
+    /// The contents of the file an option names.
+    func file(_ key: String, _ path: String) throws(ConfigurationError) -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw self.error(key, "names a file that cannot be read: \(path)")
+        }
     }
 
     func error(_ key: String, _ problem: String) -> ConfigurationError {

@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOWebSocket
 
 /// A driver app's one persistent connection (`GET /v1/drivers/{driverId}/channel`, WebSocket): location
 /// reports and ride commands up, offers and the events of its rides down.
@@ -42,10 +43,22 @@ struct DriverChannel: Sendable {
         return DriverID.isValid(raw.removingPercentEncoding ?? raw)
     }
 
-    /// Serves one connection until the app or the service closes it.
+    /// The driver a channel's request target names, if it names a valid one.
+    static func driverID(in uri: String) -> DriverID? {
+        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let prefix = "/v1/drivers/"
+        let suffix = "/channel"
+        guard path.hasPrefix(prefix), path.hasSuffix(suffix) else { return nil }
+        let raw = String(path.dropFirst(prefix.count).dropLast(suffix.count))
+        return try? DriverID(raw.removingPercentEncoding ?? raw)
+    }
+
+    /// Serves one connection until the app or the service closes it, or its token expires (the
+    /// channel then closes with `1008 policy violation`, "token expired": reconnect with a new one).
     func serve(
         driver id: DriverID,
         after cursor: DriverCursor?,
+        validFor validity: @escaping @Sendable () -> Duration,
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
         logger: Logger
@@ -80,6 +93,16 @@ struct DriverChannel: Sendable {
                 } catch {
                     logger.debug("driver channel ended", metadata: ["driver.id": "\(id)", "error": "\(error)"])
                 }
+            }
+            group.addTask {
+                // The subject is bound to the connection for as long as its token is valid, by the
+                // service's clock (checked at least once a minute).
+                var remaining = validity()
+                while remaining > .zero {
+                    do { try await Task.sleep(for: min(remaining, .seconds(60))) } catch { return }
+                    remaining = validity()
+                }
+                try? await outbound.close(.policyViolation, reason: "token expired")
             }
             // Whichever ends first ends the connection.
             await group.next()

@@ -1,13 +1,15 @@
 import DispatchCore
 import Hummingbird
+import HummingbirdAuth
 import HummingbirdWebSocket
 
 /// The driver channel's route: `GET /v1/drivers/{driverId}/channel` upgrades to a WebSocket served by
 /// `DriverChannel`; without an upgrade it answers `426 Upgrade Required`, and an upgrade that cannot
 /// be served (a bad driver ID) arrives here as a plain request (see `EdgeServices.firstRequest`) and
 /// gets the API's error.
-struct DriverChannelController<Context: RequestContext> {
+struct DriverChannelController<Context: AuthRequestContext<Caller>> {
     let channel: DriverChannel
+    let verifier: TokenVerifier
 
     func addRoutes(
         to router: Router<Context>,
@@ -15,30 +17,43 @@ struct DriverChannelController<Context: RequestContext> {
         catalog: RouteCatalog
     ) {
         catalog.register(.get, "/v1/drivers/:driverId/channel", on: router) { _, context -> Response in
-            _ = try DriverID(context.parameters.get("driverId") ?? "")
+            try context.caller().mayActAs(DriverID(context.parameters.get("driverId") ?? ""))
             throw APIError(
                 .upgradeRequired,
                 code: "upgrade_required",
                 "the driver channel is a WebSocket: connect with Upgrade: websocket"
             )
         }
-        webSocketRouter.ws("/v1/drivers/:driverId/channel") { _, context in
-            // Bad driver IDs never get here (the edge passes them to the plain route).
-            _ = try DriverID(context.parameters.get("driverId") ?? "")
+        webSocketRouter.ws("/v1/drivers/:driverId/channel") { request, context in
+            // Bad driver IDs and tokens never get here (the edge passes them to the plain route).
+            let driver = try DriverID(context.parameters.get("driverId") ?? "")
+            guard verifier.isDisabled || caller(of: request, for: driver) != nil else { return .dontUpgrade }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             let raw = context.requestContext.parameters.get("driverId") ?? ""
             guard let driver = try? DriverID(raw) else { return }
+            let caller = verifier.isDisabled ? Caller.unauthenticated : caller(of: context.request, for: driver)
+            guard let caller else { return }
+            let validity = { @Sendable [verifier] in verifier.remainingValidity(of: caller) }
             let cursor = context.request.uri.queryParameters["after"].flatMap { DriverCursor($0) }
             await withTaskExecutorPreference(EventLoopTaskExecutor(context.requestContext.eventLoop)) {
                 await channel.serve(
                     driver: driver,
                     after: cursor,
+                    validFor: validity,
                     inbound: inbound,
                     outbound: outbound,
                     logger: context.logger
                 )
             }
         }
+    }
+
+    /// The upgrade request's caller, if its token is a verified one of `driver`.
+    private func caller(of request: Request, for driver: DriverID) -> Caller? {
+        guard let caller = verifier.cachedCaller(authorization: request.headers[.authorization]),
+            (try? caller.mayActAs(driver)) != nil
+        else { return nil }
+        return caller
     }
 }

@@ -3,10 +3,11 @@ import DispatchCore
 import Foundation
 import Geo
 import Hummingbird
+import HummingbirdAuth
 
 /// The driver endpoints: location reports, status, lookup and nearby search. Thin: decode,
-/// validate, call the `Dispatcher`, encode.
-struct DriverController<Context: RequestContext> {
+/// authorise, call the `Dispatcher`, encode.
+struct DriverController<Context: AuthRequestContext<Caller>> {
     let dispatcher: Dispatcher
     let reports: LocationReports
     let offers: OfferPolls
@@ -23,6 +24,7 @@ struct DriverController<Context: RequestContext> {
     /// `GET /v1/drivers/{driverId}/offer` → 200 with the open offer, or 204 when there is none.
     /// Most polls are answered at the edge (`EdgeHandler`); both answer through `OfferPolls`.
     @Sendable func offer(_ request: Request, context: Context) async throws -> Response {
+        try context.caller().mayActAs(driverID(context))
         guard let body = try offers.offer(rawDriverID: context.parameters.get("driverId") ?? "") else {
             return Response(status: .noContent)
         }
@@ -37,6 +39,7 @@ struct DriverController<Context: RequestContext> {
     /// router, by `EdgeHandler`'s fast path; both apply them through `LocationReports`.
     @Sendable func updateLocation(_ request: Request, context: Context) async throws -> HTTPResponse.Status {
         let rawID = context.parameters.get("driverId") ?? ""
+        try context.caller().mayActAs(DriverID(rawID))
         var request = request
         let body = try await request.collectBody(upTo: APIError.maximumBodyBytes)
         try reports.apply(rawDriverID: rawID, body: body)
@@ -46,23 +49,31 @@ struct DriverController<Context: RequestContext> {
     /// `PUT /v1/drivers/{driverId}/status` → 200 with the driver.
     @Sendable func setStatus(_ request: Request, context: Context) async throws -> DriverResponse {
         let id = try driverID(context)
+        try context.caller().mayActAs(id)
         var request = request
         let body = try await request.decodeJSON(as: StatusUpdateRequest.self)
         let status = try DriverStatus(settable: body.status)
         return DriverResponse(try dispatcher.setStatus(id, to: status))
     }
 
-    /// `GET /v1/drivers/{driverId}` → 200 or 404.
+    /// `GET /v1/drivers/{driverId}` → 200 or 404. A driver reads itself; a rider reads only the driver
+    /// coming to pick it up (its ride `accepted` or `arrived`), and any other answers as one that does
+    /// not exist.
     @Sendable func driver(_ request: Request, context: Context) async throws -> DriverResponse {
         let id = try driverID(context)
-        guard let driver = dispatcher.driver(id) else {
+        let caller = try context.caller()
+        if caller.role == .driver { try caller.mayActAs(id) }
+        guard let driver = dispatcher.driver(id), caller.maySee(driver, in: dispatcher) else {
             throw DispatchError(.driverNotFound, "no driver with ID \(id)")
         }
         return DriverResponse(driver)
     }
 
     /// `GET /v1/drivers/nearby?lat=&lng=&radiusMeters=&limit=` → 200.
+    /// Riders get positions and distances without IDs; drivers may not search.
     @Sendable func nearby(_ request: Request, context: Context) async throws -> NearbyDriversResponse {
+        let caller = try context.caller()
+        guard caller.role != .driver else { throw APIError.forbidden("drivers cannot search for other drivers") }
         let query = request.uri.queryParameters
         func number<Value: LosslessStringConvertible>(_ name: String, as _: Value.Type, default: Value?) throws -> Value
         {
@@ -91,7 +102,11 @@ struct DriverController<Context: RequestContext> {
         let neighbors = try dispatcher.nearbyDrivers(around: center, radius: Meters(radius), limit: limit)
         return NearbyDriversResponse(
             drivers: neighbors.map {
-                .init(id: $0.key.rawValue, location: LatLng($0.coordinate), distanceMeters: $0.distance.value)
+                .init(
+                    id: caller.role == .ops ? $0.key.rawValue : nil,
+                    location: LatLng($0.coordinate),
+                    distanceMeters: $0.distance.value
+                )
             }
         )
     }

@@ -54,7 +54,8 @@ struct DriverResponse: ResponseCodable, Equatable {
 /// The answer of `GET /v1/drivers/nearby`.
 struct NearbyDriversResponse: ResponseCodable, Equatable {
     struct NearbyDriver: Codable, Equatable {
-        let id: String
+        /// Only for operators: a rider sees cars on a map, not who drives them.
+        let id: String?
         let location: LatLng
         let distanceMeters: Double
     }

@@ -1,6 +1,7 @@
 import DispatchCore
 import Foundation
 import Hummingbird
+import HummingbirdAuth
 import NIOCore
 
 /// The live event streams, as Server-Sent Events (`text/event-stream`).
@@ -8,7 +9,7 @@ import NIOCore
 /// Each event is written as `id: <sequence>`, `event: <type>` and `data: <json>`; an idle stream gets a
 /// comment (`: keep-alive`) every 15 seconds. A client that cannot keep up is disconnected (see
 /// `EventHub`) and can reconnect: a ride's stream always starts from the ride's first event.
-struct EventStreamController<Context: RequestContext> {
+struct EventStreamController<Context: AuthRequestContext<Caller>> {
     let dispatcher: Dispatcher
     let hub: EventHub
     let persistence: Persistence
@@ -22,6 +23,13 @@ struct EventStreamController<Context: RequestContext> {
     /// ends after the ride's final event.
     @Sendable func rideEvents(_ request: Request, context: Context) async throws -> Response {
         let id = try RideID(context.parameters.get("rideId") ?? "")
+        let caller = try context.caller()
+        // Someone else's ride answers exactly as one that does not exist.
+        let ride: Ride? =
+            if let ride = dispatcher.ride(id) { ride } else { try await persistence.store?.ride(id) }
+        guard let ride, caller.maySee(ride, in: dispatcher) else {
+            throw DispatchError(.rideNotFound, "no ride with ID \(id)")
+        }
         if let stream = hub.subscribe(toRide: id) { return Self.response(streaming: stream) }
         guard let store = persistence.store else { throw DispatchError(.rideNotFound, "no ride with ID \(id)") }
         // Not (all) in memory: subscribe to what comes next first, then replay what is stored, so no
@@ -50,6 +58,7 @@ struct EventStreamController<Context: RequestContext> {
     /// with `Last-Event-ID` (an event's `id:`), first the events missed since, when still kept.
     @Sendable func driverEvents(_ request: Request, context: Context) async throws -> Response {
         let id = try DriverID(context.parameters.get("driverId") ?? "")
+        try context.caller().mayActAs(id)
         guard dispatcher.driver(id) != nil else {
             throw DispatchError(.driverNotFound, "driver \(id) has never reported a location")
         }

@@ -42,6 +42,10 @@ struct APIError: Error, HTTPResponseError, Equatable {
         )
         response.status = status
         if let retryAfterSeconds { response.headers[.retryAfter] = String(retryAfterSeconds) }
+        if status == .unauthorized {
+            // RFC 6750 §3: name the scheme; say the token was bad when there was one.
+            response.headers[.wwwAuthenticate] = code == "missing_token" ? "Bearer" : #"Bearer error="invalid_token""#
+        }
         return response
     }
 

@@ -11,7 +11,9 @@ extension Request {
     /// - Parameter type: The payload type.
     /// - Returns: The decoded payload.
     mutating func decodeJSON<Payload: Decodable>(as type: Payload.Type) async throws -> Payload {
-        try JSONBody.decode(Payload.self, from: try await collectBody(upTo: APIError.maximumBodyBytes))
+        let body = try await collectBody(upTo: APIError.maximumBodyBytes)
+        // No body is an empty object: a command whose actor the token names needs no fields.
+        return try JSONBody.decode(Payload.self, from: body.readableBytes == 0 ? ByteBuffer(string: "{}") : body)
     }
 }
 

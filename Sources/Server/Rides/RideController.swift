@@ -2,13 +2,14 @@ import DispatchCore
 import Foundation
 import Geo
 import Hummingbird
+import HummingbirdAuth
 
-/// The ride endpoints: create, read, cancel, and the driver's actions. Thin: decode, validate, call
+/// The ride endpoints: create, read, cancel, and the driver's actions. Thin: decode, authorise, call
 /// the `Dispatcher`, encode.
 ///
 /// Commands (create, cancel, the driver's actions) answer only after their events are durable: they are
 /// refused up front while storage is unavailable, and wait for the group commit before answering.
-struct RideController<Context: RequestContext> {
+struct RideController<Context: AuthRequestContext<Caller>> {
     let dispatcher: Dispatcher
     let persistence: Persistence
     let rides: RideService
@@ -17,10 +18,14 @@ struct RideController<Context: RequestContext> {
         catalog.register(.post, "/v1/rides", on: router, use: create)
         catalog.register(.get, "/v1/rides/:rideId", on: router, use: ride)
         catalog.register(.get, "/v1/riders/:riderId/rides", on: router) { request, context in
-            try await history(of: .rider(RiderID(context.parameters.get("riderId") ?? "")), request)
+            let rider = try RiderID(context.parameters.get("riderId") ?? "")
+            try context.caller().mayActAs(rider)
+            return try await history(of: .rider(rider), request)
         }
         catalog.register(.get, "/v1/drivers/:driverId/rides", on: router) { request, context in
-            try await history(of: .driver(DriverID(context.parameters.get("driverId") ?? "")), request)
+            let driver = try DriverID(context.parameters.get("driverId") ?? "")
+            try context.caller().mayActAs(driver)
+            return try await history(of: .driver(driver), request)
         }
         catalog.register(.post, "/v1/rides/:rideId/cancel", on: router, use: cancel)
         for action in DriverAction.allCases {
@@ -33,10 +38,11 @@ struct RideController<Context: RequestContext> {
     /// `POST /v1/rides` → 201 with the new ride, or 200 with the ride an `Idempotency-Key` created.
     @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<RideResponse> {
         let key = try idempotencyKey(request)
+        let caller = try context.caller()
         var request = request
         let body = try await request.decodeJSON(as: CreateRideRequest.self)
         let rideRequest = try RideRequest(
-            riderID: RiderID(body.riderId),
+            riderID: caller.actingRider(named: body.riderId),
             pickup: body.pickup.coordinate(),
             dropoff: body.dropoff.coordinate()
         )
@@ -69,24 +75,34 @@ struct RideController<Context: RequestContext> {
     /// `GET /v1/rides/{rideId}` → 200 or 404.
     @Sendable func ride(_ request: Request, context: Context) async throws -> RideResponse {
         let id = try rideID(context)
-        if let ride = dispatcher.ride(id) { return RideResponse(ride) }
-        if let store = persistence.store, let ride = try await store.ride(id) { return RideResponse(ride) }
-        throw DispatchError(.rideNotFound, "no ride with ID \(id)")
+        let caller = try context.caller()
+        let ride: Ride? =
+            if let ride = dispatcher.ride(id) { ride } else { try await persistence.store?.ride(id) }
+        // Someone else's ride answers exactly as one that does not exist.
+        guard let ride, caller.maySee(ride, in: dispatcher) else {
+            throw DispatchError(.rideNotFound, "no ride with ID \(id)")
+        }
+        return RideResponse(ride)
     }
 
-    /// `POST /v1/rides/{rideId}/cancel` with `{"riderId"}` (the rider) or `{"driverId"}` (the assigned
-    /// driver, which sends the ride back to searching).
+    /// `POST /v1/rides/{rideId}/cancel`: by the rider, or by the assigned driver (which sends the ride
+    /// back to searching); an operator names which with `{"riderId"}` or `{"driverId"}`.
     @Sendable func cancel(_ request: Request, context: Context) async throws -> RideResponse {
         let id = try rideID(context)
+        let caller = try context.caller()
         var request = request
         let body = try await request.decodeJSON(as: CancelRideRequest.self)
-        switch (body.riderId, body.driverId) {
-        case (let rider?, nil):
-            return RideResponse(try await rides.cancel(id, byRider: RiderID(rider)))
-        case (nil, let driver?):
-            return RideResponse(try await rides.cancel(id, byDriver: DriverID(driver)))
-        default:
+        switch (caller.role, body.riderId, body.driverId) {
+        case (.rider, _, nil), (.ops, _?, nil):
+            return RideResponse(try await rides.cancel(id, byRider: caller.actingRider(named: body.riderId)))
+        case (.driver, nil, _), (.ops, nil, _?):
+            return RideResponse(try await rides.cancel(id, byDriver: caller.actingDriver(named: body.driverId)))
+        case (.ops, _, _):
             throw APIError(.badRequest, code: "missing_field", "give exactly one of 'riderId' and 'driverId'")
+        case (.rider, _, _?):
+            throw APIError.forbidden("a rider's token cancels as the rider: leave out 'driverId'")
+        case (.driver, _?, _):
+            throw APIError.forbidden("a driver's token cancels as the driver: leave out 'riderId'")
         }
     }
 
@@ -94,8 +110,9 @@ struct RideController<Context: RequestContext> {
     func perform(_ action: DriverAction, _ request: Request, _ context: Context) async throws -> RideResponse {
         let id = try rideID(context)
         var request = request
+        let caller = try context.caller()
         let body = try await request.decodeJSON(as: DriverActionRequest.self)
-        return RideResponse(try await rides.perform(action, on: id, by: DriverID(body.driverId)))
+        return RideResponse(try await rides.perform(action, on: id, by: caller.actingDriver(named: body.driverId)))
     }
 
     /// `GET /v1/riders/{riderId}/rides` and `GET /v1/drivers/{driverId}/rides`: the trip history, newest

@@ -3,16 +3,18 @@ import Foundation
 import Geo
 import Hummingbird
 
-/// Body of `POST /v1/rides`.
+/// Body of `POST /v1/rides`. `riderId` may be left out (the token says who the rider is); when given it
+/// must be the token's subject, and an operator must give it.
 struct CreateRideRequest: Decodable {
-    let riderId: String
+    let riderId: String?
     let pickup: LatLng
     let dropoff: LatLng
 }
 
-/// Body of the driver actions (`accept`, `decline`, `arrive`, `start`, `complete`).
+/// Body of the driver actions (`accept`, `decline`, `arrive`, `start`, `complete`); `driverId` as
+/// `riderId` above. An empty body is an empty object.
 struct DriverActionRequest: Decodable {
-    let driverId: String
+    let driverId: String?
 }
 
 /// Body of `POST /v1/rides/{rideId}/cancel`: the rider, or the assigned driver.

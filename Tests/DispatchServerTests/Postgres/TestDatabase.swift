@@ -62,9 +62,11 @@ enum TestDatabase {
 
 struct TestDatabaseMissing: Error {}
 
-/// A server configuration for live tests against a database: a free port, PostgreSQL storage.
+/// A server configuration for live tests against a database: a free port, PostgreSQL storage, tokens
+/// signed with `testAuthSecret`.
 func postgresConfiguration(_ database: DatabaseConfiguration) -> ServerConfiguration {
     var configuration = ServerConfiguration()
+    configuration.auth.secret = testAuthSecret
     configuration.port = 0
     configuration.storage = .postgres
     configuration.database = database

@@ -22,8 +22,10 @@ struct EdgeChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
         return inner.setup(channel: channel, logger: logger).flatMapThrowing { [services] value in
             let pipeline = channel.pipeline.syncOperations
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            let edge = EdgeHandler(services: services, overBudget: !withinBudget)
+            try pipeline.addHandler(edge, position: .after(decoder))
             try pipeline.addHandler(
-                EdgeHandler(services: services, overBudget: !withinBudget),
+                UpgradeAuthenticationHandler(verifier: services.verifier),
                 position: .after(decoder)
             )
             return value

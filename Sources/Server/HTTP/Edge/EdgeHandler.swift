@@ -369,6 +369,14 @@ enum EdgeWork: Equatable {
     /// A location report refused before it was read in full (too large).
     case reject(APIError)
 
+    /// The driver whose report or poll this is.
+    var driverID: String? {
+        switch self {
+        case .locationReport(let id), .offerPoll(let id): id
+        case .shed, .reject: nil
+        }
+    }
+
     /// Recognises a location report or an offer poll.
     init?(_ head: HTTPRequestHead) {
         switch head.method {
@@ -413,12 +421,15 @@ struct EdgeServices: Sendable {
     let shedBodies: [ShedReason: ByteBuffer]
     /// The connections open, against `MAX_CONNECTIONS`.
     let connections: ConnectionBudget
+    /// Tokens verified before: the edge serves only requests whose token it recognises.
+    let verifier: TokenVerifier
 
     init(
         reports: LocationReports,
         offers: OfferPolls,
         admission: AdmissionControl,
         connections: ConnectionBudget,
+        verifier: TokenVerifier,
         requestMetrics: RequestMetricsRecorder,
         date: HTTPDateCache,
         logger: Logger
@@ -427,6 +438,7 @@ struct EdgeServices: Sendable {
         self.offers = offers
         self.admission = admission
         self.connections = connections
+        self.verifier = verifier
         self.requestMetrics = requestMetrics
         self.date = date
         self.logger = logger
@@ -439,8 +451,16 @@ struct EdgeServices: Sendable {
     /// What the edge does with a request after the connection's first: a location report or an offer
     /// poll it sheds or answers itself; anything else goes to the router (nil), where
     /// `AdmissionMiddleware` decides.
+    /// A request is served here only when its token is one verified before, of the driver its path
+    /// names (or auth is disabled); anything else (no token, a token not seen yet, someone else's) goes to
+    /// the router, which verifies it and words the error.
     func work(for head: HTTPRequestHead) -> EdgeWork? {
         guard let work = EdgeWork(head) else { return nil }
+        if !verifier.isDisabled {
+            guard let caller = verifier.cachedCaller(authorization: head.headers.first(name: "authorization")),
+                caller.role == .driver, caller.subject == work.driverID
+            else { return nil }
+        }
         let requestClass: RequestClass = if case .offerPoll = work { .read } else { .locationReport }
         if let reason = admission.shedReason(for: requestClass) { return .shed(requestClass, reason) }
         return work
@@ -451,11 +471,16 @@ struct EdgeServices: Sendable {
     /// so that the channel's route answers it with the API's error (NIO's upgrade handler could
     /// only answer a bare 400) and NIO's parser, which reads nothing after an upgrade request, is
     /// not left waiting.
+    ///
+    /// So does an upgrade whose token is not one verified before (`UpgradeAuthenticationHandler`
+    /// verifies it first) for the driver the path names: the route answers it `401` or `403`.
     func firstRequest(_ head: HTTPRequestHead) -> HTTPRequestHead {
-        guard head.method == .GET, head.headers.contains(name: "upgrade"), !DriverChannel.accepts(head.uri) else {
-            return head
-        }
-        return head.plainAndClosing()
+        guard head.method == .GET, head.headers.contains(name: "upgrade") else { return head }
+        guard DriverChannel.accepts(head.uri) else { return head.plainAndClosing() }
+        guard let driver = DriverChannel.driverID(in: head.uri), !verifier.isDisabled else { return head }
+        let caller = verifier.cachedCaller(authorization: head.headers.first(name: "authorization"))
+        guard let caller, (try? caller.mayActAs(driver)) != nil else { return head.plainAndClosing() }
+        return head
     }
 }
 

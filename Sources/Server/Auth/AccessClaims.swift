@@ -1,0 +1,18 @@
+import JWTKit
+
+/// The claims of the service's bearer tokens: `sub`, `role` and `exp`, with `nbf`, `iat`, `iss` and
+/// `aud` honoured when present.
+///
+/// Times are checked by `TokenVerifier` against the service's clock (so tests can move it), not here:
+/// jwt-kit only checks the signature and decodes.
+struct AccessClaims: JWTPayload, Equatable {
+    var sub: SubjectClaim
+    var role: String
+    var exp: ExpirationClaim
+    var nbf: NotBeforeClaim?
+    var iat: IssuedAtClaim?
+    var iss: IssuerClaim?
+    var aud: AudienceClaim?
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+}

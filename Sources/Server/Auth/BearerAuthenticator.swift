@@ -1,0 +1,18 @@
+import Hummingbird
+import HummingbirdAuth
+
+/// Verifies the bearer token of every request but the probes and sets the context's `identity` to its
+/// `Caller`: a request without a valid token goes no further (`401`, with `WWW-Authenticate: Bearer`).
+struct BearerAuthenticator<Context: AuthRequestContext<Caller>>: AuthenticatorMiddleware {
+    typealias Identity = Caller
+
+    let verifier: TokenVerifier
+
+    /// What anyone may ask: the probes (and the metrics, until they move to their own port).
+    static var publicPaths: Set<String> { ["/healthz", "/readyz", "/metrics"] }
+
+    func authenticate(request: Request, context: Context) async throws -> Caller? {
+        if Self.publicPaths.contains(request.uri.path) { return nil }
+        return try await verifier.caller(authorization: request.headers[.authorization])
+    }
+}
