@@ -36,6 +36,15 @@ public struct DispatchConfiguration: Hashable, Sendable {
     public var candidateLimit = 10
     /// How long finished rides stay in memory (for reads and event replays).
     public var finishedRideRetention: Duration = .seconds(600)
+    /// How long after its last report a driver holding no offer or ride is forgotten entirely
+    /// (`DRIVER_FORGET_SECONDS`; by default ten times `driverFreshness`).
+    public var driverForgetAfter: Duration = .seconds(300)
+    /// The most drivers an instance remembers (`MAX_DRIVERS`); a report from one more is refused
+    /// with `capacity_exhausted`.
+    public var maximumDrivers = 200_000
+    /// The most unfinished rides an instance holds (`MAX_OPEN_RIDES`); a request for one more is
+    /// refused with `capacity_exhausted`.
+    public var maximumOpenRides = 100_000
 
     /// The defaults.
     public init() {}

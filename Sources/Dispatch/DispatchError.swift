@@ -23,6 +23,7 @@ public struct DispatchError: Error, Hashable, Sendable {
             case rideNotHeld = "ride_not_held"
             case invalidServiceArea = "invalid_service_area"
             case outsideServiceArea = "outside_service_area"
+            case capacityExhausted = "capacity_exhausted"
         }
 
         private let base: Base
@@ -39,7 +40,7 @@ public struct DispatchError: Error, Hashable, Sendable {
         public static let invalidRideID = Code(.invalidRideID)
         /// A latitude or longitude out of range or not finite.
         public static let invalidCoordinate = Code(.invalidCoordinate)
-        /// A `recordedAt` time too far in the future to trust.
+        /// A `recordedAt` time too far in the future to trust, or too old to make a driver fresh.
         public static let invalidRecordedAt = Code(.invalidRecordedAt)
         /// A driver status that cannot be set.
         public static let invalidStatus = Code(.invalidStatus)
@@ -67,6 +68,8 @@ public struct DispatchError: Error, Hashable, Sendable {
         public static let invalidServiceArea = Code(.invalidServiceArea)
         /// The pickup lies outside this dispatcher's service area (another region serves it).
         public static let outsideServiceArea = Code(.outsideServiceArea)
+        /// This instance holds as many drivers, open rides or streams as it is configured to.
+        public static let capacityExhausted = Code(.capacityExhausted)
 
         /// The code in `snake_case`, for example `driver_not_found`.
         public var description: String { base.rawValue }

@@ -182,11 +182,14 @@ public final class Dispatcher: Sendable {
         (try? command { state, now in
             DispatchSnapshot(
                 drivers: state.drivers.counts(now: now),
+                driversKnown: state.drivers.count,
+                driversForgotten: state.drivers.forgottenCount,
+                ridesOpen: state.openRideCount,
                 ridesSearching: state.searchingCount,
                 ridesInMemory: state.rides.count,
                 indexMemoryBytes: state.drivers.indexMemoryBytes
             )
-        })?.value ?? DispatchSnapshot(drivers: DriverCounts(), ridesSearching: 0, ridesInMemory: 0, indexMemoryBytes: 0)
+        })?.value ?? DispatchSnapshot()
     }
 }
 
@@ -211,11 +214,17 @@ public enum DriverAction: String, Hashable, Sendable, CaseIterable {
 /// Counts for metrics.
 public struct DispatchSnapshot: Hashable, Sendable {
     /// Drivers by state.
-    public let drivers: DriverCounts
+    public var drivers = DriverCounts()
+    /// Drivers remembered, against `DispatchConfiguration.maximumDrivers`.
+    public var driversKnown = 0
+    /// Drivers forgotten after falling silent, since start-up.
+    public var driversForgotten = 0
+    /// Unfinished rides, against `DispatchConfiguration.maximumOpenRides`.
+    public var ridesOpen = 0
     /// Rides searching for a driver with no open offer.
-    public let ridesSearching: Int
+    public var ridesSearching = 0
     /// Rides held in memory (unfinished, and finished within the retention period).
-    public let ridesInMemory: Int
+    public var ridesInMemory = 0
     /// The spatial index's estimated heap memory.
-    public let indexMemoryBytes: Int
+    public var indexMemoryBytes = 0
 }

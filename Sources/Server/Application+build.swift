@@ -27,6 +27,7 @@ struct ServiceParts: Sendable {
     let hub: EventHub
     let persistence: Persistence
     let connections: ConnectionBudget
+    let streams: StreamLimits
 }
 
 /// Wires the routes, middleware and background services of `dispatch-server`.
@@ -76,12 +77,15 @@ func buildApplication(
     )
     let connections = ConnectionBudget(limit: configuration.maximumConnections)
     let verifier = TokenVerifier(configuration: configuration.auth, clock: dependencies.clock, logger: logger)
+    let limiter = RateLimiter(policy: configuration.rateLimits, clock: dependencies.clock)
+    let streams = StreamLimits(total: configuration.maximumStreams)
     let edge = EdgeServices(
         reports: reports,
         offers: offers,
         admission: admission,
         connections: connections,
         verifier: verifier,
+        limiter: limiter,
         requestMetrics: requestMetrics,
         date: HTTPDateCache(),
         logger: logger
@@ -93,26 +97,39 @@ func buildApplication(
     router.add(middleware: ErrorMiddleware(catalog: catalog))
     router.add(middleware: AdmissionMiddleware(admission: admission))
     router.add(middleware: BearerAuthenticator(verifier: verifier))
+    router.add(middleware: RateLimitMiddleware(limiter: limiter))
     router.add(middleware: LogRequestsMiddleware(.debug))
 
     OperationsController(
         dispatcher: dispatcher,
-        hub: hub,
         readiness: dependencies.readiness,
         persistence: persistence,
         metrics: metrics,
-        registry: dependencies.metricsRegistry
+        registry: dependencies.metricsRegistry,
+        streams: streams,
+        limits: CapacityLimits(
+            drivers: configuration.dispatch.maximumDrivers,
+            openRides: configuration.dispatch.maximumOpenRides,
+            streams: configuration.maximumStreams
+        )
     ).addRoutes(to: router, catalog: catalog)
     DriverController(dispatcher: dispatcher, reports: reports, offers: offers).addRoutes(to: router, catalog: catalog)
     RideController(dispatcher: dispatcher, persistence: persistence, rides: rides).addRoutes(
         to: router,
         catalog: catalog
     )
-    EventStreamController(dispatcher: dispatcher, hub: hub, persistence: persistence).addRoutes(
+    EventStreamController(dispatcher: dispatcher, hub: hub, persistence: persistence, limits: streams).addRoutes(
         to: router,
         catalog: catalog
     )
-    let channel = DriverChannel(dispatcher: dispatcher, hub: hub, reports: reports, rides: rides)
+    let channel = DriverChannel(
+        dispatcher: dispatcher,
+        hub: hub,
+        reports: reports,
+        rides: rides,
+        limiter: limiter,
+        streams: streams
+    )
     let webSocketRouter = Router(context: ChannelRequestContext.self)
     DriverChannelController(channel: channel, verifier: verifier).addRoutes(
         to: router,
@@ -159,6 +176,12 @@ func buildApplication(
     }
     return (
         application,
-        ServiceParts(dispatcher: dispatcher, hub: hub, persistence: persistence, connections: connections)
+        ServiceParts(
+            dispatcher: dispatcher,
+            hub: hub,
+            persistence: persistence,
+            connections: connections,
+            streams: streams
+        )
     )
 }

@@ -18,6 +18,7 @@ struct DispatchRandomizedTests {
             $0.searchTimeout = .seconds(90)
             $0.searchWidenInterval = .seconds(10)
             $0.finishedRideRetention = .seconds(120)
+            $0.driverForgetAfter = .seconds(120)
         }
         let drivers = (0..<25).map { "d\($0)" }
         let riders = (0..<30).map { "r\($0)" }
@@ -91,5 +92,6 @@ struct DispatchRandomizedTests {
         #expect(script.events.contains { $0.kind == .offerExpired })
         #expect(script.events.contains { $0.kind == .offerDeclined })
         #expect(script.events.contains { $0.kind == .driverCancelled })
+        #expect(script.state.drivers.forgottenCount > 0)
     }
 }

@@ -107,7 +107,7 @@ struct DriverRegistryTests {
         )
         // A new driver is not fresh either.
         #expect(
-            try registry.updateLocation(id("d2"), to: first, recordedAt: t0, now: t0 + 40)
+            try registry.updateLocation(id("d2"), to: first, recordedAt: t0 + 12, now: t0 + 40)
                 == .applied(isNewDriver: true)
         )
         // Without a maximum age nothing is dropped for age.
@@ -119,24 +119,43 @@ struct DriverRegistryTests {
         )
     }
 
-    @Test("a recordedAt far in the future is rejected and changes nothing")
-    func futureRecordedAt() throws {
+    @Test(
+        "a recordedAt more than 10 s ahead or older than the TTL is refused and changes nothing",
+        arguments: [10.001, 301, -30.001, -3_600]
+    )
+    func recordedAtOutOfBounds(offset: TimeInterval) throws {
         var registry = DriverRegistry(freshness: .seconds(30))
         _ = try registry.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0)
+        let now = t0 + 1
         #expect {
             try registry.updateLocation(
                 id("d1"),
                 to: cityHall.destination(bearing: .east, distance: 50),
-                recordedAt: t0 + 301,
-                now: t0
+                recordedAt: now + offset,
+                now: now
             )
         } throws: { error in
             (error as? DispatchError)?.code == .invalidRecordedAt
         }
+        #expect {
+            try registry.updateLocation(id("new"), to: cityHall, recordedAt: now + offset, now: now)
+        } throws: { error in
+            (error as? DispatchError)?.code == .invalidRecordedAt
+        }
         #expect(registry.driver(id("d1"))?.location == cityHall)
-        // Within the allowed skew is fine.
+        #expect(registry.driver(id("d1"))?.updatedAt == t0)
+        #expect(registry.driver(id("new")) == nil)
+    }
+
+    @Test("the bounds themselves are inside: now + 10 s and now − TTL")
+    func recordedAtAtTheBounds() throws {
+        var registry = DriverRegistry(freshness: .seconds(30))
         #expect(
-            try registry.updateLocation(id("d1"), to: cityHall, recordedAt: t0 + 299, now: t0)
+            try registry.updateLocation(id("d1"), to: cityHall, recordedAt: t0 - 30, now: t0)
+                == .applied(isNewDriver: true)
+        )
+        #expect(
+            try registry.updateLocation(id("d1"), to: cityHall, recordedAt: t0 + 10, now: t0)
                 == .applied(isNewDriver: false)
         )
     }
@@ -235,5 +254,55 @@ struct DispatcherTests {
         #expect(try dispatcher.nearbyDrivers(around: cityHall, radius: 1_000, limit: 5).isEmpty)
         #expect(dispatcher.snapshot().drivers == DriverCounts(available: 0, stale: 1, offline: 0))
         #expect(dispatcher.driver(id("d1"))?.updatedAt == t0)
+    }
+}
+
+@Suite("Forgetting silent drivers, and the ceiling on how many are remembered")
+struct DriverForgettingTests {
+    @Test("a driver silent for the forget period is forgotten entirely; one that reported since is not")
+    func forgetsSilentDrivers() throws {
+        var registry = DriverRegistry(freshness: .seconds(30), forgetAfter: .seconds(300))
+        _ = try registry.updateLocation(id("gone"), to: cityHall, recordedAt: nil, now: t0)
+        _ = try registry.updateLocation(id("back"), to: cityHall, recordedAt: nil, now: t0)
+        _ = try registry.updateLocation(id("off"), to: cityHall, recordedAt: nil, now: t0)
+        _ = try registry.setStatus(id("off"), to: .offline, now: t0)
+        _ = try registry.updateLocation(id("back"), to: cityHall, recordedAt: nil, now: t0 + 100)
+        #expect(registry.counts(now: t0 + 299.9) == DriverCounts(available: 0, stale: 2, offline: 1))
+        #expect(registry.count == 3)
+        #expect(registry.counts(now: t0 + 300) == DriverCounts(available: 0, stale: 1))
+        #expect(registry.driver(id("gone")) == nil)
+        #expect(registry.driver(id("off")) == nil)
+        #expect(registry.driver(id("back")) != nil)
+        #expect(registry.forgottenCount == 2)
+        #expect(registry.counts(now: t0 + 400) == DriverCounts())
+        #expect(registry.count == 0)
+        // A forgotten driver that reports again is a new driver.
+        #expect(
+            try registry.updateLocation(id("gone"), to: cityHall, recordedAt: nil, now: t0 + 401)
+                == .applied(isNewDriver: true)
+        )
+    }
+
+    @Test("past the ceiling a new driver is refused, known ones still report, and forgetting makes room")
+    func ceiling() throws {
+        var registry = DriverRegistry(freshness: .seconds(30), forgetAfter: .seconds(60), maximumDrivers: 2)
+        _ = try registry.updateLocation(id("a"), to: cityHall, recordedAt: nil, now: t0)
+        _ = try registry.updateLocation(id("b"), to: cityHall, recordedAt: nil, now: t0 + 30)
+        #expect {
+            try registry.updateLocation(id("c"), to: cityHall, recordedAt: nil, now: t0 + 31)
+        } throws: { error in
+            (error as? DispatchError)?.code == .capacityExhausted
+        }
+        #expect(registry.driver(id("c")) == nil)
+        #expect(
+            try registry.updateLocation(id("a"), to: cityHall, recordedAt: nil, now: t0 + 31)
+                == .applied(isNewDriver: false)
+        )
+        // b falls silent for the forget period; then there is room for c.
+        #expect(
+            try registry.updateLocation(id("c"), to: cityHall, recordedAt: nil, now: t0 + 90)
+                == .applied(isNewDriver: true)
+        )
+        #expect(registry.driver(id("b")) == nil)
     }
 }

@@ -246,3 +246,40 @@ struct RideLifecycleTests {
         #expect(next.id != ride.id)
     }
 }
+
+@Suite("What silence and ceilings do to rides")
+struct SilenceAndCeilingTests {
+    @Test("a driver with a ride is never forgotten while it holds it, however long it is silent")
+    func busyDriversAreKept() throws {
+        var script = DispatchScript { $0.driverForgetAfter = .seconds(300) }
+        script.driver("d", distance: 100)
+        let ride = try script.request("r")
+        _ = try script.act(.accept, ride.id, by: "d")
+        script.advance(1_000)
+        _ = script.state.driverCounts(now: script.now)
+        #expect(script.status(of: "d") == .enRoute)
+        #expect(script.state.invariantViolations() == [])
+        // Once free again, a silent driver is forgotten.
+        _ = try script.act(.arrive, ride.id, by: "d")
+        _ = try script.act(.start, ride.id, by: "d")
+        _ = try script.act(.complete, ride.id, by: "d")
+        script.advance(1)
+        _ = script.state.driverCounts(now: script.now)
+        #expect(script.status(of: "d") == nil)
+        #expect(script.state.invariantViolations() == [])
+    }
+
+    @Test("past the open-ride ceiling a request is refused, and a retry with its key still answers")
+    func openRideCeiling() throws {
+        var script = DispatchScript { $0.maximumOpenRides = 1 }
+        script.driver("d", distance: 100)
+        let first = try script.request("r1")
+        #expect {
+            try script.request("r2")
+        } throws: { error in
+            (error as? DispatchError)?.code == .capacityExhausted
+        }
+        _ = try script.cancel(first.id, rider: "r1")
+        #expect(try script.request("r2").status == .offered)
+    }
+}

@@ -102,6 +102,9 @@ struct ConfigurationTests {
             (["DRIVER_TTL_SECONDS": "0"], "DRIVER_TTL_SECONDS"),
             (["DRIVER_TTL_SECONDS": "1.5"], "DRIVER_TTL_SECONDS"),
             (["HOST": ""], "HOST"),
+            (["DRIVER_FORGET_SECONDS": "29"], "DRIVER_FORGET_SECONDS"),
+            (["RATE_LOCATION_PER_SECOND": "0"], "RATE_LOCATION_PER_SECOND"),
+            (["MAX_STREAMS": "lots"], "MAX_STREAMS"),
         ]
     )
     func badValues(environment: [String: String], mentions: String) {
@@ -110,6 +113,34 @@ struct ConfigurationTests {
         } throws: { error in
             (error as? ConfigurationError)?.message.contains(mentions) == true
         }
+    }
+
+    @Test("limits are read from their variables; forgetting follows the TTL unless set")
+    func abuseLimits() throws {
+        let configuration = try ServerConfiguration(
+            signedArguments: ["dispatch-server"],
+            environment: [
+                "RATE_LOCATION_PER_SECOND": "5", "RATE_LOCATION_BURST": "20", "RATE_RIDES_PER_MINUTE": "12",
+                "RATE_RIDES_BURST": "4", "RATE_REQUESTS_PER_SECOND": "50", "RATE_REQUESTS_BURST": "100",
+                "RATE_SUBJECTS": "1000", "MAX_STREAMS": "500", "MAX_DRIVERS": "300", "MAX_OPEN_RIDES": "200",
+                "DRIVER_TTL_SECONDS": "20",
+            ]
+        )
+        let limits = configuration.rateLimits
+        #expect(limits.locationReports == RateLimit(perSecond: 5, burst: 20))
+        #expect(limits.rideRequests == RateLimit(perSecond: 0.2, burst: 4))
+        #expect(limits.requests == RateLimit(perSecond: 50, burst: 100))
+        #expect(limits.maximumSubjects == 1_000)
+        #expect(configuration.maximumStreams == 500)
+        #expect(configuration.dispatch.maximumDrivers == 300)
+        #expect(configuration.dispatch.maximumOpenRides == 200)
+        #expect(configuration.dispatch.driverForgetAfter == .seconds(200))
+        let forget = try ServerConfiguration(
+            signedArguments: ["dispatch-server"],
+            environment: ["DRIVER_TTL_SECONDS": "20", "DRIVER_FORGET_SECONDS": "45"]
+        )
+        #expect(forget.dispatch.driverForgetAfter == .seconds(45))
+        #expect(ServerConfiguration().dispatch.driverForgetAfter == .seconds(300))
     }
 
     @Test("dispatch settings are read from their variables")

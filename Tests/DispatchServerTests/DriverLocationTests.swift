@@ -60,7 +60,11 @@ struct DriverLocationTests {
             (#"{"lat": null, "lng": 126.978}"#, 400, "invalid_field"),
             (#"{"lat": 37.5, "lng": 126.9, "recordedAt": "yesterday"}"#, 400, "invalid_recorded_at"),
             (#"{"lat": 37.5, "lng": 126.9, "recordedAt": 17}"#, 400, "invalid_field"),
-            (#"{"lat": 37.5, "lng": 126.9, "recordedAt": "2027-01-15T08:10:00Z"}"#, 400, "invalid_recorded_at"),
+            (#"{"lat": 37.5, "lng": 126.9, "recordedAt": "2027-01-15T08:10:00Z"}"#, 422, "invalid_recorded_at"),
+            (#"{"lat": 37.5, "lng": 126.9, "recordedAt": "2027-01-15T08:00:10.001Z"}"#, 422, "invalid_recorded_at"),
+            (#"{"lat": 37.5, "lng": 126.9, "recordedAt": "2027-01-15T07:59:29Z"}"#, 422, "invalid_recorded_at"),
+            (#"{"lat": 37.5, "lng": 126.9, "lat": 10}"#, 400, "duplicate_key"),
+            (#"{"lat": 37.5, "lng": 126.9, "l\u0061t": 10}"#, 400, "duplicate_key"),
             (#"{"lat": 37.5,"#, 400, "invalid_json"),
             (#"[37.5, 126.9]"#, 400, "invalid_json"),
             ("", 400, "invalid_json"),
@@ -81,6 +85,40 @@ struct DriverLocationTests {
             #expect(response.errorCode == code)
             let driver = try await client.send(.get, "/v1/drivers/d1").json(DriverJSON.self)
             #expect(driver.location == .init(lat: 37.5665, lng: 126.978))
+        }
+    }
+
+    @Test(
+        "a body not declared application/json is 415, and changes nothing",
+        arguments: ["text/plain", "application/x-www-form-urlencoded", "application/jsonx", nil],
+        ReportPath.allCases
+    )
+    func notJSON(contentType: String?, path: ReportPath) async throws {
+        try await makeTestApplication().test(path.setup) { client in
+            try await path.prepare(client)
+            try await client.send(.put, "/v1/drivers/d1/location", json: #"{"lat": 37.5665, "lng": 126.978}"#)
+            let token = try await TestCaller.driver("d1").authorization()
+            var headers: HTTPFields = [.authorization: try #require(token)]
+            if let contentType { headers[.contentType] = contentType }
+            let response = try await client.execute(
+                uri: "/v1/drivers/d1/location",
+                method: .put,
+                headers: headers,
+                body: ByteBuffer(string: #"{"lat": 37.6, "lng": 127.0}"#)
+            )
+            #expect(response.status == .unsupportedMediaType)
+            #expect(response.errorCode == "unsupported_media_type")
+            let driver = try await client.send(.get, "/v1/drivers/d1").json(DriverJSON.self)
+            #expect(driver.location == .init(lat: 37.5665, lng: 126.978))
+            // A charset (or any parameter) and any case are fine.
+            headers[.contentType] = "Application/JSON; charset=utf-8"
+            let accepted = try await client.execute(
+                uri: "/v1/drivers/d1/location",
+                method: .put,
+                headers: headers,
+                body: ByteBuffer(string: #"{"lat": 37.6, "lng": 127.0}"#)
+            )
+            #expect(accepted.status == .noContent)
         }
     }
 

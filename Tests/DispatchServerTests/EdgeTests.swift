@@ -23,11 +23,11 @@ struct EdgeTests {
             #expect(try await client.send(.get, "/v1/drivers/p1/rides").status == .ok)
             let requests =
                 "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
-                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\n\(auth)Content-Length: \(report.utf8.count)\r\n\r\n\(report)"
+                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\n\(auth)Content-Type: application/json\r\nContent-Length: \(report.utf8.count)\r\n\r\n\(report)"
                 + "GET /v1/drivers/p1 HTTP/1.1\r\nHost: t\r\n\(auth)\r\n"
-                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\n\(auth)Content-Length: \(bad.utf8.count)\r\n\r\n\(bad)"
+                + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\n\(auth)Content-Type: application/json\r\nContent-Length: \(bad.utf8.count)\r\n\r\n\(bad)"
                 + "PUT /v1/drivers/p1/location HTTP/1.1\r\nHost: t\r\n\(auth)Connection: close\r\n"
-                + "Content-Length: \(last.utf8.count)\r\n\r\n\(last)"
+                + "Content-Type: application/json\r\nContent-Length: \(last.utf8.count)\r\n\r\n\(last)"
             let answer = try await RawHTTP.exchange(port: port, requests)
             let statuses = answer.ranges(of: "HTTP/1.1 ").map { range in
                 answer[range.lowerBound...].components(separatedBy: "\r\n").first ?? ""
@@ -227,7 +227,7 @@ struct ConnectionBudgetTests {
             let served = try await RawHTTP.exchange(
                 port: port,
                 "PUT /v1/drivers/d1/location HTTP/1.1\r\nHost: t\r\n\(auth)Connection: close\r\n"
-                    + "\(ConnectionBudget.overBudgetHeader): 1\r\nContent-Length: 27\r\n\r\n"
+                    + "\(ConnectionBudget.overBudgetHeader): 1\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n"
                     + #"{"lat": 37.5, "lng": 127.0}"#
             )
             #expect(served.hasPrefix("HTTP/1.1 204"))

@@ -17,24 +17,56 @@ public struct DriverRegistry: Sendable {
     /// How old a report's fix may be when it is applied to a driver that is already fresh; older
     /// reports are dropped, because a newer one is on its way (nil: never dropped for age).
     public let maximumReportAge: Duration?
-    /// How far in the future a `recordedAt` may be before it is rejected as a broken device clock.
-    public static let maximumClockSkew: TimeInterval = 300
+    /// How far in the future a `recordedAt` may be before it is refused as a broken device clock: a
+    /// fix dated later would pin the driver's position until then, since earlier fixes are ignored.
+    public static let maximumClockSkew: TimeInterval = 10
+
+    /// How long after its last report a driver that holds no offer or ride is forgotten entirely
+    /// (nil: never), so that drivers who stop reporting, or IDs that report once, never fill memory.
+    public let forgetAfter: Duration?
+    /// The most drivers remembered at once (nil: no ceiling); a report from one more is refused with
+    /// `capacityExhausted`.
+    public let maximumDrivers: Int?
 
     private(set) var drivers: [DriverID: Driver] = [:]
     private(set) var index: SpatialIndex<DriverID>
     /// (driver, updatedAt) per applied update, oldest first; entries superseded by a later update are
     /// skipped when they reach the front.
     private var expiryQueue: Deque<(id: DriverID, updatedAt: Date)> = []
+    /// (driver, updatedAt) of drivers gone stale, in the order they went (roughly oldest first: a
+    /// driver released from a ride while stale joins at the back), to forget after `forgetAfter`.
+    private var forgetQueue: Deque<(id: DriverID, updatedAt: Date)> = []
+    /// Drivers by status, kept as they change, so that counting them never walks every driver.
+    private var byStatus = DriverCounts()
 
     /// Creates an empty registry.
     /// - Parameters:
     ///   - freshness: How long after its last update a driver stays in answers.
     ///   - cellSize: The spatial index's cell size; nil for the index's measured default.
     ///   - maximumReportAge: How old a report may be when it would be applied to a fresh driver.
-    public init(freshness: Duration, cellSize: Meters? = nil, maximumReportAge: Duration? = nil) {
+    ///   - forgetAfter: How long after its last report an idle driver is forgotten (nil: never).
+    ///   - maximumDrivers: The most drivers remembered at once (nil: no ceiling).
+    public init(
+        freshness: Duration,
+        cellSize: Meters? = nil,
+        maximumReportAge: Duration? = nil,
+        forgetAfter: Duration? = nil,
+        maximumDrivers: Int? = nil
+    ) {
         self.freshness = freshness
         self.maximumReportAge = maximumReportAge
+        self.forgetAfter = forgetAfter
+        self.maximumDrivers = maximumDrivers
         self.index = cellSize.map { SpatialIndex(cellSize: $0) } ?? SpatialIndex()
+    }
+
+    /// How many drivers are remembered.
+    public var count: Int { drivers.count }
+
+    /// Stores a driver, keeping `byStatus` in step.
+    private mutating func store(_ driver: Driver) {
+        if let previous = drivers.updateValue(driver, forKey: driver.id) { byStatus.add(previous.status, -1) }
+        byStatus.add(driver.status, 1)
     }
 
     private var freshnessInterval: TimeInterval { freshness.timeInterval }
@@ -53,14 +85,16 @@ public struct DriverRegistry: Sendable {
     /// backwards; it does not refresh the driver either. A report whose fix is older than
     /// `maximumReportAge` is dropped when the driver's position is still fresh: it arrived late (queued
     /// in the network or the app), and the driver's next report is newer. A driver with no fresh
-    /// position still takes it, so a device with a lagging clock is never locked out.
+    /// position still takes it, so a device whose clock lags by less than `freshness` is not locked
+    /// out. A fix dated outside [now − `freshness`, now + `maximumClockSkew`] is refused.
     /// - Parameters:
     ///   - id: The driver.
     ///   - location: The reported position.
     ///   - recordedAt: When the device took the fix, if it said.
     ///   - now: The service's current time.
     /// - Returns: Whether the update was applied.
-    /// - Throws: `invalidRecordedAt` when `recordedAt` is more than `maximumClockSkew` ahead of `now`.
+    /// - Throws: `invalidRecordedAt` when `recordedAt` is more than `maximumClockSkew` ahead of `now`
+    ///   or older than `freshness` (such a fix could not make the driver fresh anyway).
     public mutating func updateLocation(
         _ id: DriverID,
         to location: Coordinate,
@@ -68,10 +102,12 @@ public struct DriverRegistry: Sendable {
         now: Date
     ) throws(DispatchError) -> LocationUpdateOutcome {
         let positionTime = recordedAt ?? now
-        if positionTime.timeIntervalSince(now) > Self.maximumClockSkew {
+        let age = now.timeIntervalSince(positionTime)
+        guard age >= -Self.maximumClockSkew, age <= freshnessInterval else {
             throw DispatchError(
                 .invalidRecordedAt,
-                "recordedAt is more than \(Int(Self.maximumClockSkew)) s ahead of the server's clock"
+                "recordedAt must lie within the last \(Int(freshnessInterval)) s and at most "
+                    + "\(Int(Self.maximumClockSkew)) s ahead of the server's clock"
             )
         }
         let outcome: LocationUpdateOutcome
@@ -85,16 +121,20 @@ public struct DriverRegistry: Sendable {
             driver.location = location
             driver.updatedAt = now
             driver.positionTime = positionTime
-            drivers[id] = driver
+            store(driver)
             outcome = .applied(isNewDriver: false)
         } else {
-            drivers[id] = Driver(
-                id: id,
-                status: .available,
-                location: location,
-                updatedAt: now,
-                positionTime: positionTime
-            )
+            if let maximumDrivers, drivers.count >= maximumDrivers {
+                // Forgetting is due first: a full registry may be full of drivers long gone.
+                expireStale(now: now)
+                guard drivers.count < maximumDrivers else {
+                    throw DispatchError(
+                        .capacityExhausted,
+                        "this instance tracks its maximum of \(maximumDrivers) drivers; retry later"
+                    )
+                }
+            }
+            store(Driver(id: id, status: .available, location: location, updatedAt: now, positionTime: positionTime))
             outcome = .applied(isNewDriver: true)
         }
         expiryQueue.append((id, now))
@@ -133,7 +173,7 @@ public struct DriverRegistry: Sendable {
             )
         }
         driver.status = status
-        drivers[id] = driver
+        store(driver)
         if status == .available, isFresh(driver, now: now) {
             index.upsert(id, at: driver.location)
         } else {
@@ -166,13 +206,15 @@ public struct DriverRegistry: Sendable {
     mutating func restoreAssignment(_ id: DriverID, ride: RideID, status: DriverStatus, lastKnown: Coordinate) -> Bool {
         if let existing = drivers[id], existing.status.isBusy { return false }
         let distantPast = Date(timeIntervalSince1970: 0)
-        drivers[id] = Driver(
-            id: id,
-            status: status,
-            location: drivers[id]?.location ?? lastKnown,
-            updatedAt: drivers[id]?.updatedAt ?? distantPast,
-            positionTime: drivers[id]?.positionTime ?? distantPast,
-            rideID: ride
+        store(
+            Driver(
+                id: id,
+                status: status,
+                location: drivers[id]?.location ?? lastKnown,
+                updatedAt: drivers[id]?.updatedAt ?? distantPast,
+                positionTime: drivers[id]?.positionTime ?? distantPast,
+                rideID: ride
+            )
         )
         index.remove(id)
         return true
@@ -181,8 +223,12 @@ public struct DriverRegistry: Sendable {
     /// Frees a driver from its offer or ride: available again, and back in the index if fresh.
     mutating func release(_ id: DriverID, now: Date) {
         transition(id, from: [.offered, .enRoute, .onTrip], to: .available, ride: nil)
-        if let driver = drivers[id], isFresh(driver, now: now) {
+        guard let driver = drivers[id] else { return }
+        if isFresh(driver, now: now) {
             index.upsert(id, at: driver.location)
+        } else {
+            // It went stale while busy, when it could not be forgotten: it can be now.
+            forgetQueue.append((id, driver.updatedAt))
         }
     }
 
@@ -192,10 +238,11 @@ public struct DriverRegistry: Sendable {
         }
         driver.status = status
         driver.rideID = ride
-        drivers[id] = driver
+        store(driver)
     }
 
-    /// Drops drivers whose last update is older than `freshness` from the index.
+    /// Drops drivers whose last update is older than `freshness` from the index, and forgets those
+    /// silent for `forgetAfter` that hold no offer or ride.
     /// - Parameter now: The service's current time.
     /// - Returns: The drivers that went stale in this call.
     /// - Complexity: O(1) amortised per location update since the last call.
@@ -207,8 +254,27 @@ public struct DriverRegistry: Sendable {
             // Superseded entries (the driver reported again since) are skipped.
             guard let driver = drivers[oldest.id], driver.updatedAt == oldest.updatedAt else { continue }
             if index.remove(oldest.id) != nil { expired.append(oldest.id) }
+            if forgetAfter != nil { forgetQueue.append(oldest) }
         }
+        forgetSilent(now: now)
         return expired
+    }
+
+    /// How many drivers were forgotten since the registry was made, for the metric.
+    public private(set) var forgottenCount = 0
+
+    private mutating func forgetSilent(now: Date) {
+        guard let forgetAfter = forgetAfter?.timeInterval else { return }
+        while let oldest = forgetQueue.first, now.timeIntervalSince(oldest.updatedAt) >= forgetAfter {
+            forgetQueue.removeFirst()
+            // A driver that reported since is not silent; one busy with a ride is kept until released.
+            guard let driver = drivers[oldest.id], driver.updatedAt == oldest.updatedAt, !driver.status.isBusy
+            else { continue }
+            drivers[oldest.id] = nil
+            byStatus.add(driver.status, -1)
+            index.remove(oldest.id)
+            forgottenCount += 1
+        }
     }
 
     // MARK: Queries
@@ -279,22 +345,21 @@ public struct DriverRegistry: Sendable {
     public static let maximumNearbyLimit = 100
 
     /// Driver counts by state. `stale` drivers are `available` but have not reported within `freshness`.
+    /// - Complexity: O(1) beyond the expiry due: the counts are kept as drivers change.
     public mutating func counts(now: Date) -> DriverCounts {
         expireStale(now: now)
-        var counts = DriverCounts()
-        var availableStatus = 0
-        for driver in drivers.values {
-            switch driver.status {
-            case .offline: counts.offline += 1
-            case .available: availableStatus += 1
-            case .offered: counts.offered += 1
-            case .enRoute: counts.enRoute += 1
-            case .onTrip: counts.onTrip += 1
-            }
-        }
+        var counts = byStatus
         counts.available = index.count
-        counts.stale = availableStatus - counts.available
+        counts.stale = byStatus.available - index.count
         return counts
+    }
+
+    /// Whether the counts kept as drivers change agree with a walk of every driver (for the
+    /// invariants: O(drivers)).
+    func keptCountsAreExact() -> Bool {
+        var scanned = DriverCounts()
+        for driver in drivers.values { scanned.add(driver.status, 1) }
+        return scanned == byStatus
     }
 
     /// An estimate of the spatial index's heap memory, for the memory metric.
@@ -303,6 +368,17 @@ public struct DriverRegistry: Sendable {
 
 /// How many drivers are in each state.
 public struct DriverCounts: Hashable, Sendable {
+    /// Adds `delta` to a status's count (`available` counts every driver of that status here).
+    mutating func add(_ status: DriverStatus, _ delta: Int) {
+        switch status {
+        case .available: available += delta
+        case .offline: offline += delta
+        case .offered: offered += delta
+        case .enRoute: enRoute += delta
+        case .onTrip: onTrip += delta
+        }
+    }
+
     /// Available and fresh: candidates for rides.
     public var available = 0
     /// Available but not heard from within the freshness window.

@@ -76,6 +76,7 @@ extension DispatchState {
                 problems.append("driver \(driver.id) is in the index while \(driver.status.rawValue)")
             }
         }
+        if !drivers.keptCountsAreExact() { problems.append("the kept driver counts disagree with the drivers") }
         for (rider, rideID) in activeRideByRider where rides[rideID]?.status.isFinal ?? true {
             problems.append("rider \(rider)'s active ride \(rideID) is finished or missing")
         }

@@ -44,7 +44,9 @@ extension DispatchState {
                 continue
             }
             activeRideByRider[ride.riderID] = ride.id
-            if let key = ride.idempotencyKey { idempotencyKeys[key] = (ride.request, ride.id) }
+            if let key = ride.idempotencyKey {
+                idempotencyKeys[IdempotencyKey(rider: ride.riderID, key: key)] = (ride.request, ride.id)
+            }
             if ride.status == .requested {
                 schedule(.searchTimeout, at: ride.search.deadline, ride: ride.id)
                 startSearching(ride.id, now: now)

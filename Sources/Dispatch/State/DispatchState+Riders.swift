@@ -13,18 +13,19 @@ extension DispatchState {
     ///   - id: The ID for a new ride.
     ///   - now: The service's current time.
     /// - Returns: The ride, and whether this call created it.
-    /// - Throws: `idempotencyKeyReused`, `outsideServiceArea`, `riderHasActiveRide`.
+    /// - Throws: `idempotencyKeyReused`, `outsideServiceArea`, `riderHasActiveRide`, `capacityExhausted`.
     public mutating func requestRide(
         _ request: RideRequest,
         idempotencyKey: String?,
         id: RideID,
         now: Date
     ) throws(DispatchError) -> (ride: Ride, created: Bool) {
-        if let key = idempotencyKey, let earlier = idempotencyKeys[key] {
+        let scopedKey = idempotencyKey.map { IdempotencyKey(rider: request.riderID, key: $0) }
+        if let scopedKey, let earlier = idempotencyKeys[scopedKey] {
             guard earlier.request == request else {
                 throw DispatchError(
                     .idempotencyKeyReused,
-                    "Idempotency-Key \(key) was already used for a different request (ride \(earlier.rideID))"
+                    "Idempotency-Key \(scopedKey.key) was already used for a different request (ride \(earlier.rideID))"
                 )
             }
             if let ride = rides[earlier.rideID] { return (ride, false) }
@@ -44,6 +45,12 @@ extension DispatchState {
                 "rider \(request.riderID) already has ride \(active), which has not finished"
             )
         }
+        guard activeRideByRider.count < configuration.maximumOpenRides else {
+            throw DispatchError(
+                .capacityExhausted,
+                "this instance holds its maximum of \(configuration.maximumOpenRides) open rides; retry later"
+            )
+        }
         let radius = configuration.searchRadius
         var ride = Ride(
             id: id,
@@ -61,8 +68,8 @@ extension DispatchState {
         emit(.rideRequested, for: &ride, at: now)
         rides[id] = ride
         activeRideByRider[request.riderID] = id
-        if let key = idempotencyKey {
-            idempotencyKeys[key] = (request, id)
+        if let scopedKey {
+            idempotencyKeys[scopedKey] = (request, id)
         }
         schedule(.searchTimeout, at: ride.search.deadline, ride: id)
         startSearching(id, now: now)
@@ -119,8 +126,8 @@ extension DispatchState {
         let retention = configuration.finishedRideRetention.timeInterval
         while let oldest = finished.first, now.timeIntervalSince(oldest.at) >= retention {
             finished.removeFirst()
-            if let key = rides.removeValue(forKey: oldest.rideID)?.idempotencyKey {
-                idempotencyKeys[key] = nil
+            if let ride = rides.removeValue(forKey: oldest.rideID), let key = ride.idempotencyKey {
+                idempotencyKeys[IdempotencyKey(rider: ride.riderID, key: key)] = nil
             }
         }
     }

@@ -17,8 +17,8 @@ public struct DispatchState: Sendable {
     public internal(set) var rides: [RideID: Ride] = [:]
     /// The unfinished ride of each rider.
     var activeRideByRider: [RiderID: RideID] = [:]
-    /// Idempotency keys of ride creation, with the request they were first used for.
-    var idempotencyKeys: [String: (request: RideRequest, rideID: RideID)] = [:]
+    /// Idempotency keys of ride creation, each rider's own, with the request they were first used for.
+    var idempotencyKeys: [IdempotencyKey: (request: RideRequest, rideID: RideID)] = [:]
     /// Rides searching for a driver without an open offer.
     var searching: Set<RideID> = []
     /// Timers, soonest first. Stale entries (the ride moved on) are skipped when they fire.
@@ -36,7 +36,9 @@ public struct DispatchState: Sendable {
         self.configuration = configuration
         self.drivers = DriverRegistry(
             freshness: configuration.driverFreshness,
-            maximumReportAge: configuration.locationMaximumAge
+            maximumReportAge: configuration.locationMaximumAge,
+            forgetAfter: configuration.driverForgetAfter,
+            maximumDrivers: configuration.maximumDrivers
         )
     }
 
@@ -65,6 +67,14 @@ public struct DispatchState: Sendable {
     public mutating func setStatus(_ id: DriverID, to status: DriverStatus, now: Date) throws(DispatchError) -> Driver {
         try drivers.setStatus(id, to: status, now: now)
     }
+
+    /// Drivers by state, after expiring (and forgetting) what is due. See `DriverRegistry.counts(now:)`.
+    public mutating func driverCounts(now: Date) -> DriverCounts {
+        drivers.counts(now: now)
+    }
+
+    /// The number of unfinished rides.
+    public var openRideCount: Int { activeRideByRider.count }
 
     /// The number of rides searching for a driver (with no open offer).
     public var searchingCount: Int { searching.count }
@@ -96,6 +106,12 @@ public struct DispatchState: Sendable {
                 pickupDistance: pickupDistance
             )
         )
+    }
+
+    /// An `Idempotency-Key` in its rider's scope: two riders may use the same key.
+    struct IdempotencyKey: Hashable, Sendable {
+        let rider: RiderID
+        let key: String
     }
 
     // MARK: Timers

@@ -33,6 +33,8 @@ struct ServerConfiguration: Sendable, Equatable {
     /// answered `503` with `Retry-After` and closed (`ConnectionBudget`), and past a reserve of a
     /// sixteenth more, new ones wait in the listen queue until one closes.
     var maximumConnections = 16_000
+    /// The most event streams (Server-Sent Events and driver channels) open at once (`MAX_STREAMS`).
+    var maximumStreams = 16_000
     /// The longest a command waits for its commit before it is answered `503 commit_timeout`
     /// (`COMMAND_DEADLINE_MS`).
     var commandDeadline = Duration.seconds(2)
@@ -40,6 +42,8 @@ struct ServerConfiguration: Sendable, Equatable {
     var admission = AdmissionPolicy()
     /// How callers are authenticated (`AUTH_*`).
     var auth = AuthConfiguration()
+    /// Each rider's and driver's rate limits (`RATE_*`).
+    var rateLimits = RateLimitPolicy()
 
     /// The documented options, in `--help` order.
     static let options: [Option] = [
@@ -87,6 +91,18 @@ struct ServerConfiguration: Sendable, Equatable {
             "A report whose fix is older than this is dropped while the driver's position is fresh; 0: never."
         ),
         Option("max.connections", "16000", "The most HTTP connections and driver channels open at once."),
+        Option("max.streams", "16000", "The most event streams and driver channels open at once (2 per caller)."),
+        Option(
+            "max.drivers",
+            "200000",
+            "The most drivers remembered; a report from one more is 503 capacity_exhausted."
+        ),
+        Option("max.open.rides", "100000", "The most unfinished rides; one more is 503 capacity_exhausted."),
+        Option(
+            "driver.forget.seconds",
+            "",
+            "Seconds after its last report that an idle driver is forgotten entirely (default: 10 x DRIVER_TTL_SECONDS)."
+        ),
         Option("command.deadline.ms", "2000", "The longest a command waits for its commit before 503 commit_timeout."),
         Option(
             "overload.report.lag.ms",
@@ -105,6 +121,13 @@ struct ServerConfiguration: Sendable, Equatable {
             "The most commands waiting for their commit; past half of it new ride requests are shed."
         ),
         Option("overload.retry.after.seconds", "2", "The Retry-After of a shed request."),
+        Option("rate.location.per.second", "2", "Location reports a driver may send per second, sustained."),
+        Option("rate.location.burst", "10", "Location reports a driver may send at once after a quiet spell."),
+        Option("rate.rides.per.minute", "6", "Ride requests a rider may make per minute, sustained."),
+        Option("rate.rides.burst", "3", "Ride requests a rider may make at once."),
+        Option("rate.requests.per.second", "10", "Other commands and reads per rider or driver per second."),
+        Option("rate.requests.burst", "30", "Other commands and reads per rider or driver at once."),
+        Option("rate.subjects", "200000", "The most callers whose rate-limit buckets are remembered."),
         Option("auth.secret", "", "The HS256 secret bearer tokens are signed with (at least 32 bytes)."),
         Option("auth.secret.file", "", "A file holding the HS256 secret (a mounted Kubernetes Secret)."),
         Option("auth.jwks.file", "", "A JWKS file of an identity provider's ES256/RS256 public keys."),
@@ -244,6 +267,9 @@ struct ServerConfiguration: Sendable, Equatable {
         if let connections = try values.integer("max.connections", in: 16...1_000_000) {
             maximumConnections = connections
         }
+        if let streams = try values.integer("max.streams", in: 1...1_000_000) { maximumStreams = streams }
+        if let drivers = try values.integer("max.drivers", in: 1...100_000_000) { dispatch.maximumDrivers = drivers }
+        if let rides = try values.integer("max.open.rides", in: 1...100_000_000) { dispatch.maximumOpenRides = rides }
         if let deadline = try values.integer("command.deadline.ms", in: 100...60_000) {
             commandDeadline = .milliseconds(deadline)
         }
@@ -262,11 +288,40 @@ struct ServerConfiguration: Sendable, Equatable {
         if let seconds = try values.integer("overload.retry.after.seconds", in: 1...3_600) {
             admission.retryAfterSeconds = seconds
         }
+        if let rate = try values.integer("rate.location.per.second", in: 1...1_000_000) {
+            rateLimits.locationReports.perSecond = Double(rate)
+        }
+        if let burst = try values.integer("rate.location.burst", in: 1...1_000_000) {
+            rateLimits.locationReports.burst = burst
+        }
+        if let rate = try values.integer("rate.rides.per.minute", in: 1...1_000_000) {
+            rateLimits.rideRequests.perSecond = Double(rate) / 60
+        }
+        if let burst = try values.integer("rate.rides.burst", in: 1...1_000_000) {
+            rateLimits.rideRequests.burst = burst
+        }
+        if let rate = try values.integer("rate.requests.per.second", in: 1...1_000_000) {
+            rateLimits.requests.perSecond = Double(rate)
+        }
+        if let burst = try values.integer("rate.requests.burst", in: 1...1_000_000) {
+            rateLimits.requests.burst = burst
+        }
+        if let subjects = try values.integer("rate.subjects", in: 16...100_000_000) {
+            rateLimits.maximumSubjects = subjects
+        }
     }
 
     private mutating func readDispatch(_ values: ValueReader) throws(ConfigurationError) {
         if let ttl = try values.integer("driver.ttl.seconds", in: 1...86_400) {
             dispatch.driverFreshness = .seconds(ttl)
+            dispatch.driverForgetAfter = .seconds(ttl * 10)
+        }
+        // At least the TTL: a driver is forgotten only once it is out of every answer anyway.
+        let ttl = Int(dispatch.driverFreshness.components.seconds)
+        if values.string("driver.forget.seconds")?.isEmpty == false,
+            let seconds = try values.integer("driver.forget.seconds", in: ttl...864_000)
+        {
+            dispatch.driverForgetAfter = .seconds(seconds)
         }
         if let age = try values.integer("location.max.age.ms", in: 0...86_400_000) {
             dispatch.locationMaximumAge = age == 0 ? nil : .milliseconds(age)

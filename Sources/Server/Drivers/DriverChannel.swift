@@ -16,6 +16,10 @@ import NIOWebSocket
 /// through `RideService`, so a command is acknowledged only once durable) and answered when it has
 /// an `id`; every event of the driver's arrives as an `event` with its cursor.
 ///
+/// A channel is one of the driver's event streams (`StreamLimits`): a third stream of the same driver
+/// closes the oldest (`1000`, "replaced by a newer stream"), and past `MAX_STREAMS` a new channel is
+/// closed at once with `1013`, "capacity exhausted".
+///
 /// A channel that drops changes nothing: the driver is treated exactly like one that stopped
 /// reporting (fresh until `DRIVER_TTL_SECONDS` after its last report, an open offer expiring as
 /// usual). At shutdown the service closes every channel.
@@ -24,6 +28,10 @@ struct DriverChannel: Sendable {
     let hub: EventHub
     let reports: LocationReports
     let rides: RideService
+    /// The caller's rate limits, the same buckets as its HTTP requests.
+    let limiter: RateLimiter
+    /// A channel is one of the driver's (at most two) event streams.
+    let streams: StreamLimits
 
     /// The route, in the router's words.
     static let path = "/v1/drivers/{driverId}/channel"
@@ -57,12 +65,25 @@ struct DriverChannel: Sendable {
     /// channel then closes with `1008 policy violation`, "token expired": reconnect with a new one).
     func serve(
         driver id: DriverID,
+        as caller: Caller,
         after cursor: DriverCursor?,
         validFor validity: @escaping @Sendable () -> Duration,
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
         logger: Logger
     ) async {
+        let ticket: StreamTicket
+        do {
+            ticket = try streams.open(for: caller)
+        } catch {
+            // 1013: try again later.
+            try? await outbound.close(.unknown(1013), reason: "capacity exhausted")
+            return
+        }
+        defer { streams.release(ticket) }
+        ticket.onClose {
+            Task { try? await outbound.close(.normalClosure, reason: "replaced by a newer stream") }
+        }
         let subscription = hub.subscribe(toDriver: id, after: cursor, keepalives: false)
         let driver = dispatcher.driver(id)
         let hello = ChannelAnswer.hello(
@@ -86,7 +107,7 @@ struct DriverChannel: Sendable {
                 // Up: the app's messages, in order.
                 do {
                     for try await message in inbound.messages(maxSize: Self.maximumMessageBytes) {
-                        for answer in await answers(to: message, from: id) {
+                        for answer in await answers(to: message, from: id, as: caller) {
                             try await outbound.write(.text(answer))
                         }
                     }
@@ -111,7 +132,7 @@ struct DriverChannel: Sendable {
     }
 
     /// Applies every line of one message, in order, and returns what to answer.
-    func answers(to message: WebSocketMessage, from driver: DriverID) async -> [String] {
+    func answers(to message: WebSocketMessage, from driver: DriverID, as caller: Caller) async -> [String] {
         guard case .text(let text) = message else {
             return [
                 ChannelAnswer.error(
@@ -136,14 +157,16 @@ struct DriverChannel: Sendable {
         }
         var answers: [String] = []
         for line in lines {
-            if let answer = await answer(line, from: driver) { answers.append(answer) }
+            if let answer = await answer(line, from: driver, as: caller) { answers.append(answer) }
         }
         return answers
     }
 
-    private func answer(_ message: ChannelMessage, from driver: DriverID) async -> String? {
+    private func answer(_ message: ChannelMessage, from driver: DriverID, as caller: Caller) async -> String? {
         do {
             let request = try message.request.get()
+            let action: RateLimitedAction = if case .location = request { .locationReport } else { .request }
+            if let refusal = limiter.admit(action, for: caller) { throw refusal }
             switch request {
             case .location(let report):
                 let outcome = try reports.apply(report, from: driver)

@@ -39,6 +39,7 @@ struct DriverChannelController<Context: AuthRequestContext<Caller>> {
             await withTaskExecutorPreference(EventLoopTaskExecutor(context.requestContext.eventLoop)) {
                 await channel.serve(
                     driver: driver,
+                    as: caller,
                     after: cursor,
                     validFor: validity,
                     inbound: inbound,

@@ -41,7 +41,7 @@ struct DriverController<Context: AuthRequestContext<Caller>> {
         let rawID = context.parameters.get("driverId") ?? ""
         try context.caller().mayActAs(DriverID(rawID))
         var request = request
-        let body = try await request.collectBody(upTo: APIError.maximumBodyBytes)
+        let body = try await request.collectJSONBody()
         try reports.apply(rawDriverID: rawID, body: body)
         return .noContent
     }

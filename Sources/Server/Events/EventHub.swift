@@ -269,7 +269,7 @@ final class EventHub: DispatchEventSink {
         for continuation in continuations { continuation.finish() }
     }
 
-    /// The number of open streams, for metrics.
+    /// The number of open subscriptions (tests; the metric counts `StreamLimits`).
     var subscriberCount: Int {
         state.withLock { state in
             state.rideSubscribers.values.reduce(0) { $0 + $1.count }

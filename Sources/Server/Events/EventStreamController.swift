@@ -13,6 +13,8 @@ struct EventStreamController<Context: AuthRequestContext<Caller>> {
     let dispatcher: Dispatcher
     let hub: EventHub
     let persistence: Persistence
+    /// At most two streams per subject, and `MAX_STREAMS` in all.
+    let limits: StreamLimits
 
     func addRoutes(to router: Router<Context>, catalog: RouteCatalog) {
         catalog.register(.get, "/v1/rides/:rideId/events", on: router, use: rideEvents)
@@ -30,28 +32,30 @@ struct EventStreamController<Context: AuthRequestContext<Caller>> {
         guard let ride, caller.maySee(ride, in: dispatcher) else {
             throw DispatchError(.rideNotFound, "no ride with ID \(id)")
         }
-        if let stream = hub.subscribe(toRide: id) { return Self.response(streaming: stream) }
-        guard let store = persistence.store else { throw DispatchError(.rideNotFound, "no ride with ID \(id)") }
-        // Not (all) in memory: subscribe to what comes next first, then replay what is stored, so no
-        // event falls between the two; live events the replay already had are skipped.
-        let live = hub.subscribeLive(toRide: id)
-        let stored = try await store.events(of: id)
-        guard !stored.isEmpty else { throw DispatchError(.rideNotFound, "no ride with ID \(id)") }
-        let lastStored = stored.last?.sequence ?? 0
-        let ended = stored.last?.isFinal ?? false
-        let (stream, continuation) = AsyncStream.makeStream(of: StreamItem.self)
-        let forward = Task {
-            for event in stored { continuation.yield(.stored(event)) }
-            if !ended {
-                for await item in live {
-                    if case .event(let event) = item, event.sequence <= lastStored { continue }
-                    continuation.yield(item)
+        return try await stream(for: caller) { () async throws -> AsyncStream<StreamItem> in
+            if let stream = hub.subscribe(toRide: id) { return stream }
+            guard let store = persistence.store else { throw DispatchError(.rideNotFound, "no ride with ID \(id)") }
+            // Not (all) in memory: subscribe to what comes next first, then replay what is stored, so
+            // no event falls between the two; live events the replay already had are skipped.
+            let live = hub.subscribeLive(toRide: id)
+            let stored = try await store.events(of: id)
+            guard !stored.isEmpty else { throw DispatchError(.rideNotFound, "no ride with ID \(id)") }
+            let lastStored = stored.last?.sequence ?? 0
+            let ended = stored.last?.isFinal ?? false
+            let (stream, continuation) = AsyncStream.makeStream(of: StreamItem.self)
+            let forward = Task {
+                for event in stored { continuation.yield(.stored(event)) }
+                if !ended {
+                    for await item in live {
+                        if case .event(let event) = item, event.sequence <= lastStored { continue }
+                        continuation.yield(item)
+                    }
                 }
+                continuation.finish()
             }
-            continuation.finish()
+            continuation.onTermination = { _ in forward.cancel() }
+            return stream
         }
-        continuation.onTermination = { _ in forward.cancel() }
-        return Self.response(streaming: stream)
     }
 
     /// `GET /v1/drivers/{driverId}/events`: offers made to the driver and the events of its rides, live;
@@ -65,7 +69,40 @@ struct EventStreamController<Context: AuthRequestContext<Caller>> {
         let cursor = request.headers.first { $0.name.canonicalName == "last-event-id" }.flatMap {
             DriverCursor($0.value)
         }
-        return Self.response(streaming: hub.subscribe(toDriver: id, after: cursor).stream)
+        return try await stream(for: try context.caller()) { hub.subscribe(toDriver: id, after: cursor).stream }
+    }
+
+    /// A stream's response, counted against `limits` before anything is subscribed: the subject's
+    /// oldest stream beyond two is closed, and past `MAX_STREAMS` the answer is `503`.
+    private func stream(
+        for caller: Caller,
+        subscribe: () async throws -> AsyncStream<StreamItem>
+    ) async throws -> Response {
+        let ticket = try limits.open(for: caller)
+        let upstream: AsyncStream<StreamItem>
+        do {
+            upstream = try await subscribe()
+        } catch {
+            limits.release(ticket)
+            throw error
+        }
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: StreamItem.self,
+            bufferingPolicy: .bufferingOldest(EventHub.bufferLimit)
+        )
+        let forward = Task {
+            for await item in upstream {
+                // A full buffer is a client that cannot keep up: it is disconnected, as the hub would.
+                guard case .enqueued = continuation.yield(item) else { break }
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { [limits] _ in
+            forward.cancel()
+            limits.release(ticket)
+        }
+        ticket.onClose { continuation.finish() }
+        return Self.response(streaming: stream)
     }
 
     static func response(streaming stream: AsyncStream<StreamItem>) -> Response {

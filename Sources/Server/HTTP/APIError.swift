@@ -75,7 +75,12 @@ extension APIError {
         case let error as APIError:
             self = error
         case let error as DispatchError:
-            self.init(Self.status(of: error.code), code: error.code.description, error.message)
+            self.init(
+                Self.status(of: error.code),
+                code: error.code.description,
+                error.message,
+                retryAfterSeconds: error.code == .capacityExhausted ? 30 : nil
+            )
         case let error as GeoError:
             switch error.code {
             case .invalidLatitude, .invalidLongitude:
@@ -117,7 +122,9 @@ extension APIError {
             .notFound
         case .notYourRide:
             .forbidden
-        case .outsideServiceArea:
+        case .capacityExhausted:
+            .serviceUnavailable
+        case .outsideServiceArea, .invalidRecordedAt:
             .unprocessableContent
         case .driverBusy, .riderHasActiveRide, .idempotencyKeyReused, .transitionNotAllowed, .offerNotHeld,
             .rideNotHeld:
@@ -134,6 +141,12 @@ extension APIError {
         .contentTooLarge,
         code: "payload_too_large",
         "request body is larger than \(maximumBodyBytes / 1024) KiB"
+    )
+
+    static let unsupportedMediaType = APIError(
+        .unsupportedMediaType,
+        code: "unsupported_media_type",
+        "request body must be JSON, sent with Content-Type: application/json"
     )
 
     static let internalError = APIError(

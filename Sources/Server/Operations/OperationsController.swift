@@ -5,11 +5,12 @@ import Prometheus
 /// Probes and metrics for operators: `/healthz`, `/readyz`, `/metrics`.
 struct OperationsController<Context: RequestContext> {
     let dispatcher: Dispatcher
-    let hub: EventHub
     let readiness: Readiness
     let persistence: Persistence
     let metrics: ServiceMetrics
     let registry: PrometheusCollectorRegistry
+    let streams: StreamLimits
+    let limits: CapacityLimits
 
     struct Status: ResponseEncodable {
         let status: String
@@ -27,7 +28,7 @@ struct OperationsController<Context: RequestContext> {
             return Status(status: "ready")
         }
         catalog.register(.get, "/metrics", on: router) { _, _ in
-            metrics.recordState(of: dispatcher, hub: hub)
+            metrics.recordState(of: dispatcher, streams: streams, limits: limits)
             var buffer = ByteBuffer()
             buffer.writeBytes(registry.emitToBuffer())
             return Response(

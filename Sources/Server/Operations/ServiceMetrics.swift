@@ -22,14 +22,26 @@ struct ServiceMetrics: Sendable {
         dimensions: [("outcome", "dropped_stale")]
     )
     let driversExpired = Counter(label: "dispatch_drivers_expired_total")
+    let driversForgotten = Counter(label: "dispatch_drivers_forgotten_total")
+    /// How many drivers the counter above has been told of.
+    private let forgottenReported = ReportedTotal()
     let indexMemoryBytes = Gauge(label: "dispatch_index_memory_bytes")
     let ridesSearching = Gauge(label: "dispatch_rides_searching")
     let ridesInMemory = Gauge(label: "dispatch_rides_in_memory")
     let eventStreams = Gauge(label: "dispatch_event_streams")
 
-    /// Records the gauges from the dispatcher's current state; called on every scrape.
-    func recordState(of dispatcher: Dispatcher, hub: EventHub) {
+    /// Records the gauges from the dispatcher's current state; called on every scrape. Every figure is
+    /// kept as it changes: nothing here walks the drivers or rides.
+    func recordState(of dispatcher: Dispatcher, streams: StreamLimits, limits: CapacityLimits) {
         let snapshot = dispatcher.snapshot()
+        driversForgotten.increment(by: forgottenReported.advance(to: snapshot.driversForgotten))
+        for (resource, used, limit) in [
+            ("drivers", snapshot.driversKnown, limits.drivers), ("open_rides", snapshot.ridesOpen, limits.openRides),
+            ("streams", streams.openCount, limits.streams),
+        ] {
+            Gauge(label: "dispatch_capacity_used", dimensions: [("resource", resource)]).record(used)
+            Gauge(label: "dispatch_capacity_limit", dimensions: [("resource", resource)]).record(limit)
+        }
         let counts = snapshot.drivers
         for (status, count) in [
             ("available", counts.available), ("stale", counts.stale), ("offline", counts.offline),
@@ -40,7 +52,27 @@ struct ServiceMetrics: Sendable {
         ridesSearching.record(snapshot.ridesSearching)
         ridesInMemory.record(snapshot.ridesInMemory)
         indexMemoryBytes.record(snapshot.indexMemoryBytes)
-        eventStreams.record(hub.subscriberCount)
+        eventStreams.record(streams.openCount)
+    }
+}
+
+/// The ceilings `dispatch_capacity_limit` reports.
+struct CapacityLimits: Sendable {
+    let drivers: Int
+    let openRides: Int
+    let streams: Int
+}
+
+/// A running total already reported to a counter: the part not yet reported, once.
+private final class ReportedTotal: Sendable {
+    private let reported = Mutex(0)
+
+    /// The increase since the last call.
+    func advance(to total: Int) -> Int {
+        reported.withLock { reported in
+            defer { reported = max(reported, total) }
+            return max(0, total - reported)
+        }
     }
 }
 

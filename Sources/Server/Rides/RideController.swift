@@ -48,7 +48,9 @@ struct RideController<Context: AuthRequestContext<Caller>> {
         )
         try persistence.checkAvailable()
         // A key used before a restart is only in the store.
-        if let key, let store = persistence.store, let stored = try await store.ride(idempotencyKey: key) {
+        if let key, let store = persistence.store,
+            let stored = try await store.ride(idempotencyKey: key, rider: rideRequest.riderID)
+        {
             guard stored.request == rideRequest else {
                 throw DispatchError(
                     .idempotencyKeyReused,

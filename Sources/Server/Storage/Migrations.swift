@@ -80,7 +80,15 @@ enum Migrations {
                 )
                 """,
             ]
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "idempotency keys scoped to the rider",
+            statements: [
+                "ALTER TABLE rides DROP CONSTRAINT rides_idempotency_key_key",
+                "CREATE UNIQUE INDEX rides_by_idempotency_key ON rides (rider_id, idempotency_key)",
+            ]
+        ),
     ]
 
     /// Applies every migration not yet applied, each in its own transaction, under the advisory lock.

@@ -19,12 +19,15 @@ struct PostgresRideStore: Sendable {
         )
     }
 
-    /// The ride an idempotency key created.
-    func ride(idempotencyKey key: String) async throws -> Ride? {
-        try await first(
+    /// The ride a rider's idempotency key created (keys are the rider's own: two riders may use one).
+    func ride(idempotencyKey key: String, rider: RiderID) async throws -> Ride? {
+        var bindings = PostgresBindings()
+        bindings.append(rider.rawValue)
+        bindings.append(key)
+        return try await first(
             PostgresQuery(
-                unsafeSQL: "SELECT \(RideRows.selectList) FROM rides WHERE idempotency_key = $1",
-                binds: binds(key)
+                unsafeSQL: "SELECT \(RideRows.selectList) FROM rides WHERE rider_id = $1 AND idempotency_key = $2",
+                binds: bindings
             )
         )
     }

@@ -327,14 +327,21 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch local.work {
         case .locationReport where status == 204:
             services.reportMetrics.record(since: local.started)
-        case .locationReport, .reject:
+        case .locationReport:
             services.requestMetrics.record(
                 route: EdgeWork.locationReportRoute,
                 method: .put,
                 status: status,
                 since: local.started
             )
-        case .offerPoll:
+        case .reject where local.head.method == .PUT:
+            services.requestMetrics.record(
+                route: EdgeWork.locationReportRoute,
+                method: .put,
+                status: status,
+                since: local.started
+            )
+        case .offerPoll, .reject:
             services.requestMetrics.record(
                 route: EdgeWork.offerRoute,
                 method: .get,
@@ -366,7 +373,7 @@ enum EdgeWork: Equatable {
     case offerPoll(driverID: String)
     /// Shed by admission control.
     case shed(RequestClass, ShedReason)
-    /// A location report refused before it was read in full (too large).
+    /// A request refused without being served: too large, over its caller's rate limit, not JSON.
     case reject(APIError)
 
     /// The driver whose report or poll this is.
@@ -423,6 +430,8 @@ struct EdgeServices: Sendable {
     let connections: ConnectionBudget
     /// Tokens verified before: the edge serves only requests whose token it recognises.
     let verifier: TokenVerifier
+    /// Each caller's rate limits, shared with the router and the driver channel.
+    let limiter: RateLimiter
 
     init(
         reports: LocationReports,
@@ -430,6 +439,7 @@ struct EdgeServices: Sendable {
         admission: AdmissionControl,
         connections: ConnectionBudget,
         verifier: TokenVerifier,
+        limiter: RateLimiter,
         requestMetrics: RequestMetricsRecorder,
         date: HTTPDateCache,
         logger: Logger
@@ -439,6 +449,7 @@ struct EdgeServices: Sendable {
         self.admission = admission
         self.connections = connections
         self.verifier = verifier
+        self.limiter = limiter
         self.requestMetrics = requestMetrics
         self.date = date
         self.logger = logger
@@ -454,15 +465,25 @@ struct EdgeServices: Sendable {
     /// A request is served here only when its token is one verified before, of the driver its path
     /// names (or auth is disabled); anything else (no token, a token not seen yet, someone else's) goes to
     /// the router, which verifies it and words the error.
+    ///
+    /// Then, in the router's order: shed under overload, refused over the caller's rate limit (`429`),
+    /// refused when its body is not declared JSON (`415`).
     func work(for head: HTTPRequestHead) -> EdgeWork? {
         guard let work = EdgeWork(head) else { return nil }
+        var caller = Caller.unauthenticated
         if !verifier.isDisabled {
-            guard let caller = verifier.cachedCaller(authorization: head.headers.first(name: "authorization")),
-                caller.role == .driver, caller.subject == work.driverID
+            guard let cached = verifier.cachedCaller(authorization: head.headers.first(name: "authorization")),
+                cached.role == .driver, cached.subject == work.driverID
             else { return nil }
+            caller = cached
         }
-        let requestClass: RequestClass = if case .offerPoll = work { .read } else { .locationReport }
+        let isReport = if case .locationReport = work { true } else { false }
+        let requestClass: RequestClass = isReport ? .locationReport : .read
         if let reason = admission.shedReason(for: requestClass) { return .shed(requestClass, reason) }
+        if let refusal = limiter.admit(isReport ? .locationReport : .request, for: caller) { return .reject(refusal) }
+        if head.hasBody, !JSONBody.isJSON(contentType: head.headers.first(name: "content-type")) {
+            return .reject(.unsupportedMediaType)
+        }
         return work
     }
 
@@ -485,6 +506,12 @@ struct EdgeServices: Sendable {
 }
 
 extension HTTPRequestHead {
+    /// Whether a body follows the head (a `Content-Length` above zero, or a chunked one).
+    var hasBody: Bool {
+        if let length = headers.first(name: "content-length") { return length != "0" }
+        return headers.contains(name: "transfer-encoding")
+    }
+
     /// This request without an upgrade, closing the connection after its answer: what the router gets
     /// for a first request that must not upgrade.
     func plainAndClosing() -> HTTPRequestHead {
