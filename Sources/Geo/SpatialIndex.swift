@@ -130,6 +130,18 @@ public struct SpatialIndex<Key: Hashable & Comparable & Sendable>: Sendable {
         return coordinate
     }
 
+    /// Rebuilds the index with storage sized to what it holds now: its tables and cells keep the
+    /// capacity of the most points they ever held (a cell that empties is likely to fill again), so
+    /// after a crowd has left the owner calls this to give that memory back.
+    /// - Complexity: O(n).
+    public mutating func compact() {
+        let points = keys.compactMap { key in position(of: key).map { (key, $0) } }
+        removeAll()
+        places.reserveCapacity(points.count)
+        keys.reserveCapacity(points.count)
+        for (key, coordinate) in points { upsert(key, at: coordinate) }
+    }
+
     /// Removes every point.
     public mutating func removeAll() {
         places = [:]

@@ -139,6 +139,7 @@ func buildApplication(
 
     services.append(DispatchTicker(dispatcher: dispatcher, hub: hub, metrics: metrics, logger: logger))
     services.append(lag)
+    services.append(Housekeeping(dispatcher: dispatcher, verifier: verifier, limiter: limiter, logger: logger))
     var application = Application(
         router: router,
         server: .http1(edge: edge, webSocketRouter: webSocketRouter),

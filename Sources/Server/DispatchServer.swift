@@ -11,6 +11,7 @@ import UnixSignals
 @main
 enum DispatchServer {
     static func main() async {
+        Allocator.limitHeaps()
         let arguments = CommandLine.arguments
         if arguments.count > 1, arguments[1] == "token" {
             exit(

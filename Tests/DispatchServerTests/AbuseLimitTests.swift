@@ -230,3 +230,18 @@ struct CapacityTests {
         }
     }
 }
+
+@Suite("Reading the bearer token")
+struct BearerTokenTests {
+    @Test(
+        "the scheme in any case, spaces around the token; anything else is no token",
+        arguments: [
+            ("Bearer abc.def.ghi", "abc.def.ghi"), ("bearer   abc  ", "abc"), ("BEARER\tabc", nil),
+            ("BeArEr abc", "abc"), ("Basic abc", nil), ("Bearer ", nil), ("Bearer    ", nil), ("Bearerabc", nil),
+            ("", nil), ("Bearer\u{0}abc", nil),
+        ] as [(String, String?)]
+    )
+    func parse(header: String, token: String?) {
+        #expect(TokenVerifier.bearerToken(header) == token)
+    }
+}

@@ -200,3 +200,29 @@ struct SpatialIndexTests {
         #expect(index.invariantViolations() == [])
     }
 }
+
+@Suite("SpatialIndex.compact")
+struct SpatialIndexCompactTests {
+    @Test("compacting keeps every point and answer, and gives back the memory of points removed")
+    func compactKeepsPoints() throws {
+        var index = SpatialIndex<Int>()
+        let center = try Coordinate(latitude: 37.5665, longitude: 126.978)
+        for key in 0..<20_000 {
+            index.upsert(
+                key,
+                at: center.destination(
+                    bearing: Bearing(degrees: Double(key % 360)),
+                    distance: Meters(Double(key % 5_000))
+                )
+            )
+        }
+        let full = index.estimatedMemoryBytes
+        for key in 100..<20_000 { index.remove(key) }
+        let before = try index.nearest(to: center, limit: 50, within: 10_000)
+        index.compact()
+        #expect(index.count == 100)
+        #expect(try index.nearest(to: center, limit: 50, within: 10_000) == before)
+        #expect(index.invariantViolations() == [])
+        #expect(index.estimatedMemoryBytes < full / 4)
+    }
+}

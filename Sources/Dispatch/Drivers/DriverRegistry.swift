@@ -275,6 +275,19 @@ public struct DriverRegistry: Sendable {
             index.remove(oldest.id)
             forgottenCount += 1
         }
+        compactIfMostlyEmpty()
+    }
+
+    /// Gives back the memory of a crowd that has gone: a dictionary or a queue never shrinks by itself,
+    /// so after 100,000 drivers reported once and were forgotten their tables would stay that large.
+    /// Rebuilt when under a quarter full (O(n), amortised over the removals that emptied them).
+    private mutating func compactIfMostlyEmpty() {
+        guard drivers.capacity > 1_024, drivers.count < drivers.capacity / 4 else { return }
+        drivers = Dictionary(minimumCapacity: drivers.count).merging(drivers) { current, _ in current }
+        index.compact()
+        // A queue keeps its storage too; an empty one can simply start again.
+        if expiryQueue.isEmpty { expiryQueue = [] }
+        if forgetQueue.isEmpty { forgetQueue = [] }
     }
 
     // MARK: Queries

@@ -118,6 +118,30 @@ final class RateLimiter: Sendable {
         return APIError.rateLimited(action, retryAfterSeconds: max(1, Int(wait.rounded(.up))))
     }
 
+    /// Forgets every bucket that has refilled (it holds nothing a new one would not), giving the
+    /// memory of a burst of callers back (the housekeeping service calls it).
+    /// - Returns: How many were forgotten.
+    @discardableResult
+    func sweep() -> Int {
+        let now = clock.now()
+        return shards.reduce(0) { total, shard in
+            total
+                + shard.buckets.withLock { buckets in
+                    let before = buckets.count
+                    buckets = Dictionary(
+                        uniqueKeysWithValues: buckets.lazy.filter { !isFull($0.key, $0.value, now: now) }
+                    )
+                    return before - buckets.count
+                }
+        }
+    }
+
+    private func isFull(_ key: Key, _ bucket: Bucket, now: Date) -> Bool {
+        let limit = policy.limit(key.action)
+        let elapsed = max(0, now.timeIntervalSince(bucket.updatedAt))
+        return bucket.tokens + elapsed * limit.perSecond >= Double(limit.burst)
+    }
+
     /// How many buckets are remembered, for tests and the memory bound.
     var rememberedBuckets: Int {
         shards.reduce(0) { total, shard in total + shard.buckets.withLock { $0.count } }
@@ -133,11 +157,7 @@ final class RateLimiter: Sendable {
     /// taken, the least recently used: so the scan runs at most once per quarter of the room.
     private func makeRoom(in buckets: inout [Key: Bucket], now: Date) {
         let room = buckets.count
-        buckets = buckets.filter { key, bucket in
-            let limit = policy.limit(key.action)
-            let elapsed = max(0, now.timeIntervalSince(bucket.updatedAt))
-            return bucket.tokens + elapsed * limit.perSecond < Double(limit.burst)
-        }
+        buckets = Dictionary(uniqueKeysWithValues: buckets.lazy.filter { !isFull($0.key, $0.value, now: now) })
         let excess = buckets.count - room * 3 / 4
         guard excess > 0 else { return }
         let oldest = buckets.sorted { $0.value.updatedAt < $1.value.updatedAt }.prefix(excess)

@@ -94,6 +94,13 @@ final class TokenVerifier: Sendable {
         return caller
     }
 
+    /// Forgets verified tokens that have expired (the housekeeping service calls it).
+    /// - Returns: How many were forgotten.
+    @discardableResult
+    func sweepExpired() -> Int {
+        cache.sweep(now: clock.now())
+    }
+
     /// Checks the claims jwt-kit does not: role, subject, issuer, audience and times.
     private func caller(from claims: AccessClaims, now: Date) throws(APIError) -> Caller {
         guard let role = Caller.Role(rawValue: claims.role) else {
@@ -128,13 +135,27 @@ final class TokenVerifier: Sendable {
 
     /// The token of `Bearer <token>` (the scheme is case-insensitive, RFC 9110 §11.1).
     static func bearerToken(_ authorization: String?) -> String? {
+        // On every location report: bytes, not Foundation's trimming (measured: a few µs a report).
         guard let authorization else { return nil }
-        let scheme = "bearer "
-        guard authorization.utf8.count > scheme.utf8.count,
-            authorization.prefix(scheme.count).lowercased() == scheme
+        let utf8 = authorization.utf8
+        let scheme = "bearer ".utf8
+        guard utf8.count > scheme.count,
+            zip(utf8, scheme).allSatisfy({ byte, expected in
+                byte == expected || (expected >= UInt8(ascii: "a") && byte | 0x20 == expected)
+            })
         else { return nil }
-        let token = authorization.dropFirst(scheme.count).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        var start = utf8.index(utf8.startIndex, offsetBy: scheme.count)
+        var end = utf8.endIndex
+        while start < end, utf8[start] == UInt8(ascii: " ") || utf8[start] == UInt8(ascii: "\t") {
+            start = utf8.index(after: start)
+        }
+        while end > start {
+            let last = utf8[utf8.index(before: end)]
+            guard last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") else { break }
+            end = utf8.index(before: end)
+        }
+        guard start < end else { return nil }
+        return String(authorization[start..<end])
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Tokens already verified, so that a signature is checked once per token rather than on every
@@ -41,6 +42,23 @@ final class VerifiedTokenCache: Sendable {
         generations.withLock { generations in
             generations.newer[token] = nil
             generations.older[token] = nil
+        }
+    }
+
+    /// Drops every token expired at `now`, giving their memory back (a flood of short-lived tokens
+    /// leaves nothing behind once they expire).
+    /// - Returns: How many were dropped.
+    @discardableResult
+    func sweep(now: Date) -> Int {
+        generations.withLock { generations in
+            let before = generations.newer.count + generations.older.count
+            func kept(_ entry: (key: String, value: Caller)) -> Bool {
+                entry.value.isValid(at: now) || (entry.value.notBefore ?? now) > now
+            }
+            // New dictionaries sized to what is left (`filter` would keep the old capacity).
+            generations.newer = Dictionary(uniqueKeysWithValues: generations.newer.lazy.filter(kept))
+            generations.older = Dictionary(uniqueKeysWithValues: generations.older.lazy.filter(kept))
+            return before - generations.newer.count - generations.older.count
         }
     }
 

@@ -114,6 +114,15 @@ enum ChannelBench {
         let closed: ChannelConnection.Closed = { _ in state.withLock { $0.closed += 1 } }
 
         let drivers = (1...options.channels).map { "d\($0)" }
+        // With AUTH_SECRET (or AUTH_SECRET_FILE) set, each channel carries its driver's token.
+        let credentials: Credentials
+        do {
+            credentials = try await Credentials.make(
+                secret: Credentials.secret(option: nil, environment: ProcessInfo.processInfo.environment)
+            )
+        } catch {
+            fail("\(error)")
+        }
         for driver in drivers {
             do {
                 let connection = try await ChannelConnection.connect(
@@ -121,6 +130,7 @@ enum ChannelBench {
                     port: port,
                     driverID: driver,
                     path: "/v1/drivers/\(driver)/channel",
+                    authorization: await credentials.authorization(.driver(driver)),
                     group: group,
                     receive: receive,
                     closed: closed

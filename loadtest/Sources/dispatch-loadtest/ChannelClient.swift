@@ -34,6 +34,7 @@ final class ChannelConnection: Sendable {
         port: Int,
         driverID: String,
         path: String,
+        authorization: String?,
         group: any EventLoopGroup,
         receive: @escaping Receive,
         closed: @escaping Closed
@@ -53,12 +54,13 @@ final class ChannelConnection: Sendable {
                             }
                         }
                     )
-                    let head = HTTPRequestHead(
+                    var head = HTTPRequestHead(
                         version: .http1_1,
                         method: .GET,
                         uri: path,
                         headers: ["Host": host, "Content-Length": "0"]
                     )
+                    if let authorization { head.headers.add(name: "Authorization", value: authorization) }
                     return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
                         configuration: .init(
                             upgradeConfiguration: NIOTypedHTTPClientUpgradeConfiguration(

@@ -39,6 +39,8 @@ enum CallPool: Int, Sendable, CaseIterable {
 /// own queue.
 final class DispatchClient: Sendable {
     let target: String
+    /// The tokens each call carries, by the subject it acts as.
+    let credentials: Credentials
     private let pools: [HTTPClient]
     private let streams: HTTPClient
     private let loops: [MultiThreadedEventLoopGroup]
@@ -50,8 +52,9 @@ final class DispatchClient: Sendable {
     /// Calls that found their pool's connections all busy so far.
     var waits: Int { waitCount.load(ordering: .relaxed) }
 
-    init(target: String, connections: Int, streamConnections: Int) {
+    init(target: String, connections: Int, streamConnections: Int, credentials: Credentials = .none) {
         self.target = target.hasSuffix("/") ? String(target.dropLast()) : target
+        self.credentials = credentials
         self.connections = max(connections, 1)
         let loops = (0..<2).map { _ in MultiThreadedEventLoopGroup(numberOfThreads: 1) }
         self.loops = loops
@@ -74,15 +77,17 @@ final class DispatchClient: Sendable {
         for loop in loops { try? await loop.shutdownGracefully() }
     }
 
-    /// One call; `expected` statuses count as success.
+    /// One call as `subject` (nil: no token, for the probes); `expected` statuses count as success.
     func call(
         _ method: HTTPMethod,
         _ path: String,
+        as subject: Subject?,
         json body: Data? = nil,
         headers: [(String, String)] = [],
         expected: Set<Int> = [200],
         pool: CallPool = .riders
     ) async -> CallOutcome {
+        let authorization = if let subject { await credentials.authorization(subject) } else { String?.none }
         let counter = inFlight[pool.rawValue]
         if counter.count.wrappingAdd(1, ordering: .relaxed).oldValue >= connections {
             waitCount.wrappingAdd(1, ordering: .relaxed)
@@ -91,6 +96,7 @@ final class DispatchClient: Sendable {
         var request = HTTPClientRequest(url: target + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
@@ -119,9 +125,12 @@ final class DispatchClient: Sendable {
     /// Opens an event stream and hands each event to `handle` until the stream ends, `handle` returns
     /// false, or the task is cancelled.
     /// - Returns: Nil when the stream ended (or was left), else why it could not be read.
-    func stream(_ path: String, handle: (ServerSentEvent) -> Bool) async -> String? {
+    func stream(_ path: String, as subject: Subject, handle: (ServerSentEvent) -> Bool) async -> String? {
         var request = HTTPClientRequest(url: target + path)
         request.headers.add(name: "Accept", value: "text/event-stream")
+        if let authorization = await credentials.authorization(subject) {
+            request.headers.add(name: "Authorization", value: authorization)
+        }
         do {
             let response = try await streams.execute(request, timeout: .hours(24))
             guard response.status == .ok else {

@@ -53,6 +53,7 @@ extension LoadTest {
                 port: port,
                 driverID: driverID,
                 path: path,
+                authorization: client.credentials.cached(.driver(driverID)),
                 group: channelLoop,
                 receive: { [self] driverID, text in received(text, on: driverID) },
                 closed: { [self] driverID in channelClosed(driverID, host: host, port: port) }

@@ -76,12 +76,13 @@ extension LoadTest {
                     method: .PUT,
                     uri: "/v1/drivers/\(driverID)/location",
                     body: #"{"lat":\#(position.latitude),"lng":\#(position.longitude),"recordedAt":"\#(recordedAt)"}"#,
-                    dueAt: sentAt
+                    dueAt: sentAt,
+                    authorization: client.credentials.cached(.driver(driverID))
                 )
             )
         case .pollOffer(let driverID):
             world.withLock { $0.recorder.count(.offerPolls) }
-            firehose.send(Self.offerRequest(driverID, dueAt: sentAt))
+            firehose.send(offerRequest(driverID, dueAt: sentAt))
         case .call(let call, let driverID, let rideID):
             if world.withLock({ $0.fleet.driver(driverID)?.transport == .channel }) {
                 sendCall(call, rideID: rideID, from: driverID, sentAt: sentAt)
@@ -89,7 +90,13 @@ extension LoadTest {
             }
             let body = DispatchClient.json(["driverId": driverID])
             let outcome = record(
-                await client.call(.POST, "/v1/rides/\(rideID)/\(call.rawValue)", json: body, pool: .drivers),
+                await client.call(
+                    .POST,
+                    "/v1/rides/\(rideID)/\(call.rawValue)",
+                    as: .driver(driverID),
+                    json: body,
+                    pool: .drivers
+                ),
                 endpoint: "POST /v1/rides/{id}/\(call.rawValue)",
                 sentAt: sentAt
             )
@@ -102,14 +109,15 @@ extension LoadTest {
         }
     }
 
-    static func offerRequest(_ driverID: String, dueAt: Double) -> PipelinedRequest {
+    func offerRequest(_ driverID: String, dueAt: Double) -> PipelinedRequest {
         PipelinedRequest(
             kind: .poll,
             driverID: driverID,
             method: .GET,
             uri: "/v1/drivers/\(driverID)/offer",
             body: nil,
-            dueAt: dueAt
+            dueAt: dueAt,
+            authorization: client.credentials.cached(.driver(driverID))
         )
     }
 
@@ -163,12 +171,12 @@ extension LoadTest {
     /// after a second if the server closes the stream.
     func listen(asDriver driverID: String, firehose: PipelinedClient) async {
         while !Task.isCancelled {
-            let problem = await client.stream("/v1/drivers/\(driverID)/events") { event in
+            let problem = await client.stream("/v1/drivers/\(driverID)/events", as: .driver(driverID)) { event in
                 guard let data = event.data.data(using: .utf8),
                     let payload = try? JSONDecoder().decode(Wire.RideEvent.self, from: data)
                 else { return true }
                 if payload.type == "ride_offered", payload.offer?.driverId == driverID {
-                    firehose.send(Self.offerRequest(driverID, dueAt: now()))
+                    firehose.send(offerRequest(driverID, dueAt: now()))
                 } else if Self.endings.contains(payload.type) {
                     let at = now()
                     world.withLock { $0.fleet.rideEnded(payload.rideId, for: driverID, now: at) }

@@ -70,6 +70,7 @@ extension LoadTest {
             await client.call(
                 .POST,
                 "/v1/rides",
+                as: .rider(riderID),
                 json: body,
                 headers: [("Idempotency-Key", "\(runID)-\(request.number)")],
                 expected: [201]
@@ -92,7 +93,7 @@ extension LoadTest {
                     await self.cancel(created.id, riderID: riderID)
                 }
             }
-            await watch(created.id, request: request)
+            await watch(created.id, as: riderID, request: request)
             // The stream ended (the ride did, or the run's drain ran out): a pending cancel goes too.
             group.cancelAll()
         }
@@ -100,7 +101,7 @@ extension LoadTest {
 
     /// Follows the ride's stream until its final event, reconnecting if the server closes it early
     /// (the stream replays from the first event; what was already seen is skipped).
-    func watch(_ rideID: String, request: Request) async {
+    func watch(_ rideID: String, as riderID: String, request: Request) async {
         var lastSequence = 0
         var requestedAt: Double?
         var matched = false
@@ -109,7 +110,7 @@ extension LoadTest {
         var attempts = 0
         while !ended, !Task.isCancelled, attempts < 5 {
             attempts += 1
-            let problem = await client.stream("/v1/rides/\(rideID)/events") { event in
+            let problem = await client.stream("/v1/rides/\(rideID)/events", as: .rider(riderID)) { event in
                 guard let data = event.data.data(using: .utf8),
                     let payload = try? JSONDecoder().decode(Wire.RideEvent.self, from: data),
                     payload.sequence > lastSequence
@@ -171,7 +172,12 @@ extension LoadTest {
         guard let status, ["requested", "offered", "accepted", "arrived"].contains(status) else { return }
         let sentAt = now()
         _ = record(
-            await client.call(.POST, "/v1/rides/\(rideID)/cancel", json: DispatchClient.json(["riderId": riderID])),
+            await client.call(
+                .POST,
+                "/v1/rides/\(rideID)/cancel",
+                as: .rider(riderID),
+                json: DispatchClient.json(["riderId": riderID])
+            ),
             endpoint: "POST /v1/rides/{id}/cancel",
             sentAt: sentAt
         )

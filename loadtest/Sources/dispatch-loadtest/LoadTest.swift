@@ -38,14 +38,15 @@ final class LoadTest: Sendable {
     /// The event loop of the channel drivers' connections.
     let channelLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    init(scenario: Scenario, target: String, serverPID: Int32?) {
+    init(scenario: Scenario, target: String, serverPID: Int32?, credentials: Credentials) {
         self.scenario = scenario
         city = CityMap(scenario: scenario)
         client = DispatchClient(
             target: target,
             connections: scenario.httpConnections,
             // Driver streams plus riders' streams in flight (bounded by the open-file limit anyway).
-            streamConnections: scenario.driverStreams + 8_192
+            streamConnections: scenario.driverStreams + 8_192,
+            credentials: credentials
         )
         // Every run has its own rider and driver IDs, so rides and drivers left by an earlier run
         // against the same server cannot collide with this one's.
@@ -55,6 +56,12 @@ final class LoadTest: Sendable {
             World(fleet: Fleet(scenario: scenario, city: city, idPrefix: "lt-\(runID)-d"), matching: scenario.matching)
         )
         self.serverPID = serverPID
+    }
+
+    /// Mints every simulated driver's token before the run (riders' are minted as they appear).
+    func prepareTokens() async {
+        let drivers = world.withLock { $0.fleet.drivers.map(\.id) }
+        await client.credentials.prepare(drivers.map { .driver($0) })
     }
 
     /// Seconds since the run started (the fleet's clock; the first request goes out at the warm-up's end).
@@ -174,7 +181,7 @@ final class LoadTest: Sendable {
                         if attempt > 0 { try? await Task.sleep(for: .milliseconds(500)) }
                         let sentAt = self.now()
                         outcome = self.record(
-                            await self.client.call(.GET, "/v1/rides/\(id)", expected: [200, 404]),
+                            await self.client.call(.GET, "/v1/rides/\(id)", as: .ops, expected: [200, 404]),
                             endpoint: "GET /v1/rides/{id}",
                             sentAt: sentAt
                         )

@@ -99,6 +99,8 @@ struct PipelinedRequest: Sendable {
     var body: String?
     /// When the call was due, in the run's seconds.
     var dueAt: Double
+    /// The driver's `Authorization` header value, if the run has tokens.
+    var authorization: String?
 }
 
 /// Writes calls as HTTP/1.1 requests, at most `pipelineDepth` unanswered at a time, and pairs each
@@ -176,6 +178,9 @@ final class PipelinedHandler: ChannelDuplexHandler {
             var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
             head.headers = headers
             head.headers.add(name: "Content-Length", value: String(request.body?.utf8.count ?? 0))
+            if let authorization = request.authorization {
+                head.headers.add(name: "Authorization", value: authorization)
+            }
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             if let body = request.body {
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)

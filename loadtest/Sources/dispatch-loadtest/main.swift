@@ -9,6 +9,7 @@ let usage = """
     usage: dispatch-loadtest --scenario NAME|FILE [--target URL] [--out DIR] [--server-pid PID] [--FIELD VALUE ...]
            dispatch-loadtest report RESULT.json [RESULT.json ...] [--out FILE.html]
            dispatch-loadtest channel-bench [--target URL] [--channels N] [--batch B] [--window W] [--seconds S] [--server-pid PID]
+           dispatch-loadtest abuse [--target URL] [--drivers N] [--impersonations N] [--token-seconds S]
 
     Runs a scenario (loadtest/scenarios/NAME.json) against the service at --target (default
     http://127.0.0.1:8080), printing one progress line a second and a summary at the end, and writes
@@ -81,6 +82,7 @@ func report(_ arguments: [String]) -> Never {
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "report" { report(Array(arguments.dropFirst())) }
 if arguments.first == "channel-bench" { await ChannelBench.run(Array(arguments.dropFirst())) }
+if arguments.first == "abuse" { await AbuseTest.run(Array(arguments.dropFirst())) }
 if arguments.contains("--help") || arguments.contains("-h") {
     say(usage)
     exit(0)
@@ -89,7 +91,10 @@ if arguments.contains("--help") || arguments.contains("-h") {
 let parsed: (options: [String: String], overrides: [(field: String, value: String)])
 let scenario: Scenario
 do {
-    parsed = try ScenarioLoader.parse(arguments: arguments, known: ["scenario", "target", "out", "server-pid"])
+    parsed = try ScenarioLoader.parse(
+        arguments: arguments,
+        known: ["scenario", "target", "out", "server-pid", "auth-secret"]
+    )
     guard let name = parsed.options["scenario"] else { fail("--scenario is required\n\(usage)") }
     guard let file = scenarioFile(name) else { fail("no scenario \"\(name)\" (looked in loadtest/scenarios)") }
     guard let data = FileManager.default.contents(atPath: file.path) else { fail("cannot read \(file.path)") }
@@ -103,7 +108,7 @@ if parsed.options["server-pid"] != nil, serverPID == nil { fail("--server-pid mu
 
 // Refuse early, with a clear message, when nothing answers at the target.
 let probe = DispatchClient(target: target, connections: 1, streamConnections: 1)
-if case .failure(let kind) = await probe.call(.GET, "/healthz") {
+if case .failure(let kind) = await probe.call(.GET, "/healthz", as: nil) {
     await probe.shutdown()
     fail("the service at \(target) does not answer /healthz (\(kind))")
 }
@@ -113,7 +118,24 @@ say(
     "\(scenario.name): \(scenario.drivers) drivers, \(scenario.requestRate) requests/s for "
         + "\(scenario.durationSeconds) s after a \(scenario.warmupSeconds) s warm-up, against \(target)"
 )
-guard let result = await LoadTest(scenario: scenario, target: target, serverPID: serverPID).run() else {
+let credentials: Credentials
+do {
+    let secret = try Credentials.secret(
+        option: parsed.options["auth-secret"],
+        environment: ProcessInfo.processInfo.environment
+    )
+    credentials = try await Credentials.make(secret: secret)
+} catch {
+    fail("\(error)")
+}
+let test = LoadTest(scenario: scenario, target: target, serverPID: serverPID, credentials: credentials)
+if credentials.isEnabled {
+    // The fleet's tokens before the first report: the reports and polls cannot wait for one.
+    await test.prepareTokens()
+} else {
+    say("no auth secret (--auth-secret, AUTH_SECRET, AUTH_SECRET_FILE): requests carry no token")
+}
+guard let result = await test.run() else {
     fail("cannot open connections to \(target)")
 }
 let summary = SummaryTable.render(result)
