@@ -145,6 +145,15 @@ enum RawHTTP {
     /// Writes an upgrade request and returns the answer's status line (an upgraded connection stays
     /// open, so this reads only until the end of the status line, then closes).
     static func upgradeStatus(port: Int, _ text: String) async throws -> String {
+        try await send(port: port, text) { $0.contains("\r\n") }
+    }
+
+    static func exchange(port: Int, _ text: String) async throws -> String {
+        try await send(port: port, text) { _ in false }
+    }
+
+    /// Writes `text` and reads until the server closes the connection or `isEnough` says so.
+    private static func send(port: Int, _ text: String, until isEnough: (String) -> Bool) async throws -> String {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -156,23 +165,8 @@ enum RawHTTP {
             var received = ""
             for try await chunk in inbound {
                 received += String(buffer: chunk)
-                if received.contains("\r\n") { break }
+                if isEnough(received) { break }
             }
-            return received
-        }
-    }
-
-    static func exchange(port: Int, _ text: String) async throws -> String {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: text))
-            var received = ""
-            for try await chunk in inbound { received += String(buffer: chunk) }
             return received
         }
     }

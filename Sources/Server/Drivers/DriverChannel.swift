@@ -43,22 +43,23 @@ struct DriverChannel: Sendable {
     /// Whether a request target names a channel the service can open (a valid driver ID); anything
     /// else is answered as a plain request by the route (`DriverChannelController`).
     static func accepts(_ uri: String) -> Bool {
-        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        let prefix = "/v1/drivers/"
-        let suffix = "/channel"
-        guard path.hasPrefix(prefix), path.hasSuffix(suffix) else { return true }  // not the channel
-        let raw = String(path.dropFirst(prefix.count).dropLast(suffix.count))
-        return DriverID.isValid(raw.removingPercentEncoding ?? raw)
+        guard let raw = rawDriverID(in: uri) else { return true }  // not the channel
+        return DriverID.isValid(raw)
     }
 
     /// The driver a channel's request target names, if it names a valid one.
     static func driverID(in uri: String) -> DriverID? {
+        rawDriverID(in: uri).flatMap { try? DriverID($0) }
+    }
+
+    /// The percent-decoded `{driverId}` of `/v1/drivers/{driverId}/channel[?query]`, if the target is that.
+    private static func rawDriverID(in uri: String) -> String? {
         let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         let prefix = "/v1/drivers/"
         let suffix = "/channel"
         guard path.hasPrefix(prefix), path.hasSuffix(suffix) else { return nil }
         let raw = String(path.dropFirst(prefix.count).dropLast(suffix.count))
-        return try? DriverID(raw.removingPercentEncoding ?? raw)
+        return raw.removingPercentEncoding ?? raw
     }
 
     /// Serves one connection until the app or the service closes it, or its token expires (the

@@ -26,18 +26,15 @@ enum AbuseTest {
 
     static func run(_ arguments: [String]) async -> Never {
         var options = Options()
-        var index = 0
-        while index + 1 < arguments.count {
-            let value = arguments[index + 1]
-            switch arguments[index] {
+        for (name, value) in optionPairs(arguments) {
+            switch name {
             case "--target": options.target = value
             case "--drivers": options.drivers = Int(value) ?? options.drivers
             case "--impersonations": options.impersonations = Int(value) ?? options.impersonations
             case "--connections": options.connections = max(1, Int(value) ?? options.connections)
             case "--token-seconds": options.tokenSeconds = TimeInterval(value) ?? options.tokenSeconds
-            default: fail("unknown option \(arguments[index])")
+            default: fail("unknown option \(name)")
             }
-            index += 2
         }
         guard let url = URL(string: options.target), let host = url.host else {
             fail("--target must be an http:// URL")

@@ -44,10 +44,8 @@ enum ChannelBench {
 
     static func run(_ arguments: [String]) async -> Never {
         var options = Options()
-        var index = 0
-        while index + 1 < arguments.count {
-            let value = arguments[index + 1]
-            switch arguments[index] {
+        for (name, value) in optionPairs(arguments) {
+            switch name {
             case "--target": options.target = value
             case "--channels": options.channels = Int(value) ?? options.channels
             case "--batch": options.batch = max(1, Int(value) ?? options.batch)
@@ -55,9 +53,8 @@ enum ChannelBench {
             case "--ack-every": options.ackEvery = max(1, Int(value) ?? options.ackEvery)
             case "--seconds": options.seconds = Double(value) ?? options.seconds
             case "--server-pid": options.serverPID = Int32(value)
-            default: fail("unknown channel-bench option \(arguments[index])")
+            default: fail("unknown channel-bench option \(name)")
             }
-            index += 2
         }
         let batch = options.batch
         let ackEvery = options.ackEvery

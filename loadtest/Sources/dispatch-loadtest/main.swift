@@ -23,6 +23,11 @@ func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
+/// A subcommand's `--name value` pairs, in order.
+func optionPairs(_ arguments: [String]) -> [(name: String, value: String)] {
+    stride(from: 0, to: arguments.count - 1, by: 2).map { (arguments[$0], arguments[$0 + 1]) }
+}
+
 func fail(_ message: String, status: Int32 = 2) -> Never {
     FileHandle.standardError.write(Data("dispatch-loadtest: \(message)\n".utf8))
     exit(status)
