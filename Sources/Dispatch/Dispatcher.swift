@@ -35,11 +35,16 @@ public final class Dispatcher: Sendable {
 
     /// Runs a command under the lock and publishes its events (with the rides they changed) before
     /// releasing it, so every ride's events reach the sink in sequence order.
+    /// - Parameter operatorID: The operator running the command for a rider or driver, recorded on
+    ///   its first event.
     private func command<Result: Sendable>(
+        by operatorID: OperatorID? = nil,
         _ body: (inout DispatchState, Date) throws(DispatchError) -> Result
     ) throws(DispatchError) -> Acknowledged<Result> {
         let now = clock.now()
         return try state.withLock { state throws(DispatchError) in
+            state.actingOperator = operatorID
+            defer { state.actingOperator = nil }
             let result = try body(&state, now)
             return Acknowledged(value: result, receipt: Self.publish(from: &state, to: events))
         }
@@ -100,12 +105,14 @@ public final class Dispatcher: Sendable {
     // MARK: Rides
 
     /// A rider asks for a ride. See `DispatchState.requestRide(_:idempotencyKey:id:now:)`.
+    /// - Parameter operatorID: The operator asking for the rider, if one is (support).
     public func requestRide(
         _ request: RideRequest,
-        idempotencyKey: String?
+        idempotencyKey: String?,
+        operatorID: OperatorID? = nil
     ) throws(DispatchError) -> Acknowledged<RideCreation> {
         let id = rideIDs.next()
-        return try command { state, now throws(DispatchError) in
+        return try command(by: operatorID) { state, now throws(DispatchError) in
             let (ride, created) = try state.requestRide(request, idempotencyKey: idempotencyKey, id: id, now: now)
             return RideCreation(ride: ride, created: created)
         }
@@ -117,22 +124,38 @@ public final class Dispatcher: Sendable {
     }
 
     /// The rider cancels. See `DispatchState.cancelByRider(_:rider:now:)`.
-    public func cancel(_ id: RideID, byRider rider: RiderID) throws(DispatchError) -> Acknowledged<Ride> {
-        try command { state, now throws(DispatchError) in try state.cancelByRider(id, rider: rider, now: now) }
+    /// - Parameter operatorID: The operator cancelling for the rider, if one is (support).
+    public func cancel(
+        _ id: RideID,
+        byRider rider: RiderID,
+        operatorID: OperatorID? = nil
+    ) throws(DispatchError) -> Acknowledged<Ride> {
+        try command(by: operatorID) { state, now throws(DispatchError) in
+            try state.cancelByRider(id, rider: rider, now: now)
+        }
     }
 
     /// The assigned driver gives the ride up. See `DispatchState.cancelByDriver(_:driver:now:)`.
-    public func cancel(_ id: RideID, byDriver driver: DriverID) throws(DispatchError) -> Acknowledged<Ride> {
-        try command { state, now throws(DispatchError) in try state.cancelByDriver(id, driver: driver, now: now) }
+    /// - Parameter operatorID: The operator cancelling for the driver, if one is (support).
+    public func cancel(
+        _ id: RideID,
+        byDriver driver: DriverID,
+        operatorID: OperatorID? = nil
+    ) throws(DispatchError) -> Acknowledged<Ride> {
+        try command(by: operatorID) { state, now throws(DispatchError) in
+            try state.cancelByDriver(id, driver: driver, now: now)
+        }
     }
 
     /// A driver acts on a ride: accept, decline, arrive, start or complete.
+    /// - Parameter operatorID: The operator acting for the driver, if one is (support).
     public func perform(
         _ action: DriverAction,
         on id: RideID,
-        by driver: DriverID
+        by driver: DriverID,
+        operatorID: OperatorID? = nil
     ) throws(DispatchError) -> Acknowledged<Ride> {
-        try command { state, now throws(DispatchError) in
+        try command(by: operatorID) { state, now throws(DispatchError) in
             switch action {
             case .accept: try state.accept(id, by: driver, now: now)
             case .decline: try state.decline(id, by: driver, now: now)

@@ -89,3 +89,19 @@ public struct RideID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The ID itself.
     public var description: String { rawValue }
 }
+
+/// An operator's ID (the subject of an `ops` token): who acted on a ride for its rider or driver, as
+/// the ride's events record it. The same rule as driver IDs.
+public struct OperatorID: Hashable, Sendable, CustomStringConvertible {
+    /// The ID as given.
+    public let rawValue: String
+
+    /// Validates an ID; nil when it breaks the rule.
+    public init?(_ rawValue: String) {
+        guard IdentifierRule.isValid(rawValue) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// The ID itself.
+    public var description: String { rawValue }
+}

@@ -230,6 +230,44 @@ struct AccessTests {
         }
     }
 
+    @Test("an operator may act on any ride, and each act's event names the operator")
+    func operatorActsRecorded() async throws {
+        try await makeTestApplication().test(.router) { client in
+            try await client.send(.put, "/v1/drivers/d1/location", json: #"{"lat": 37.5666, "lng": 126.978}"#)
+            let body = tokenRideBody.replacingOccurrences(of: "{\"pickup\"", with: #"{"riderId": "r1", "pickup""#)
+            let created = try await client.send(.post, "/v1/rides", json: body, caller: .ops("support-7"))
+            #expect(created.status == .created)
+            let ride = try created.json(RideJSON.self)
+            #expect(ride.riderId == "r1")
+            // The driver's own act names no operator; an operator's for the driver does.
+            #expect(try await client.send(.post, "/v1/rides/\(ride.id)/accept", caller: .driver("d1")).status == .ok)
+            let arrived = try await client.send(
+                .post,
+                "/v1/rides/\(ride.id)/arrive",
+                json: #"{"driverId": "d1"}"#,
+                caller: .ops("support-8")
+            )
+            #expect(arrived.status == .ok)
+            let cancelled = try await client.send(
+                .post,
+                "/v1/rides/\(ride.id)/cancel",
+                json: #"{"riderId": "r1"}"#,
+                caller: .ops("support-7")
+            )
+            #expect(cancelled.status == .ok)
+            // The rider sees who acted on its ride (the stream ends after the final event).
+            let stream = try await client.send(.get, "/v1/rides/\(ride.id)/events", caller: .rider("r1"))
+            let events = try parseEvents(stream.text)
+            #expect(
+                events.map(\.event) == [
+                    "ride_requested", "ride_offered", "ride_accepted", "driver_arrived", "ride_cancelled",
+                ]
+            )
+            #expect(events.map(\.data.operatorId) == ["support-7", nil, nil, "support-8", "support-7"])
+            #expect(stream.text.components(separatedBy: "\"operatorId\"").count == 4)
+        }
+    }
+
     @Test("someone else's ride answers exactly as one that does not exist")
     func notYours() async throws {
         try await makeTestApplication().test(.router) { client in

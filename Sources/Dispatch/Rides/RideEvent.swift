@@ -53,6 +53,10 @@ public struct RideEvent: Hashable, Sendable {
     public let searchRadius: Meters?
     /// The accepted driver's distance to the pickup, for `rideAccepted`.
     public let pickupDistance: Meters?
+    /// The operator who did this for the rider or driver (support), when one did: set on the event that
+    /// records an operator's command (the request, the cancellation, the driver's action), not on what
+    /// follows from it (the next offer).
+    public let operatorID: OperatorID?
 
     /// Creates an event (the dispatcher makes them; this is for replays and tests).
     public init(
@@ -65,7 +69,8 @@ public struct RideEvent: Hashable, Sendable {
         driverID: DriverID?,
         offer: Offer?,
         searchRadius: Meters?,
-        pickupDistance: Meters?
+        pickupDistance: Meters?,
+        operatorID: OperatorID? = nil
     ) {
         self.rideID = rideID
         self.riderID = riderID
@@ -77,5 +82,6 @@ public struct RideEvent: Hashable, Sendable {
         self.offer = offer
         self.searchRadius = searchRadius
         self.pickupDistance = pickupDistance
+        self.operatorID = operatorID
     }
 }

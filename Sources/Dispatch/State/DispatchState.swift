@@ -30,6 +30,9 @@ public struct DispatchState: Sendable {
     var finished: Deque<(rideID: RideID, at: Date)> = []
     /// Events produced by the current command, in order.
     var pendingEvents: [RideEvent] = []
+    /// The operator running the current command for a rider or driver, until its first event names
+    /// them (`Dispatcher` sets it around the command).
+    var actingOperator: OperatorID?
 
     /// Creates an empty state.
     public init(configuration: DispatchConfiguration) {
@@ -103,7 +106,9 @@ public struct DispatchState: Sendable {
                 driverID: driver,
                 offer: offer,
                 searchRadius: searchRadius,
-                pickupDistance: pickupDistance
+                pickupDistance: pickupDistance,
+                // The command's first event is the act itself; what follows from it is the service's.
+                operatorID: actingOperator.take()
             )
         )
     }

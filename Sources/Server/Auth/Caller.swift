@@ -41,6 +41,12 @@ struct Caller: Sendable, Equatable {
         role == .driver ? try? DriverID(subject) : nil
     }
 
+    /// The operator this caller is, if it is one: what a ride's events record when it acts on the ride
+    /// for its rider or driver.
+    var operatorID: OperatorID? {
+        role == .ops ? OperatorID(subject) : nil
+    }
+
     /// The rider this caller is, if it is one.
     var riderID: RiderID? {
         role == .rider ? try? RiderID(subject) : nil

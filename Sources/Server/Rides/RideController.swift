@@ -64,7 +64,11 @@ struct RideController<Context: AuthRequestContext<Caller>> {
                 response: RideResponse(current)
             )
         }
-        let acknowledged = try dispatcher.requestRide(rideRequest, idempotencyKey: key)
+        let acknowledged = try dispatcher.requestRide(
+            rideRequest,
+            idempotencyKey: key,
+            operatorID: caller.operatorID
+        )
         try await persistence.waitUntilDurable(acknowledged.receipt)
         let outcome = acknowledged.value
         return EditedResponse(
@@ -88,7 +92,8 @@ struct RideController<Context: AuthRequestContext<Caller>> {
     }
 
     /// `POST /v1/rides/{rideId}/cancel`: by the rider, or by the assigned driver (which sends the ride
-    /// back to searching); an operator names which with `{"riderId"}` or `{"driverId"}`.
+    /// back to searching); an operator names which with `{"riderId"}` or `{"driverId"}`, and the ride's
+    /// event records the operator.
     @Sendable func cancel(_ request: Request, context: Context) async throws -> RideResponse {
         let id = try rideID(context)
         let caller = try context.caller()
@@ -96,9 +101,11 @@ struct RideController<Context: AuthRequestContext<Caller>> {
         let body = try await request.decodeJSON(as: CancelRideRequest.self)
         switch (caller.role, body.riderId, body.driverId) {
         case (.rider, _, nil), (.ops, _?, nil):
-            return RideResponse(try await rides.cancel(id, byRider: caller.actingRider(named: body.riderId)))
+            let rider = try caller.actingRider(named: body.riderId)
+            return RideResponse(try await rides.cancel(id, byRider: rider, operatorID: caller.operatorID))
         case (.driver, nil, _), (.ops, nil, _?):
-            return RideResponse(try await rides.cancel(id, byDriver: caller.actingDriver(named: body.driverId)))
+            let driver = try caller.actingDriver(named: body.driverId)
+            return RideResponse(try await rides.cancel(id, byDriver: driver, operatorID: caller.operatorID))
         case (.ops, _, _):
             throw APIError(.badRequest, code: "missing_field", "give exactly one of 'riderId' and 'driverId'")
         case (.rider, _, _?):
@@ -114,7 +121,8 @@ struct RideController<Context: AuthRequestContext<Caller>> {
         var request = request
         let caller = try context.caller()
         let body = try await request.decodeJSON(as: DriverActionRequest.self)
-        return RideResponse(try await rides.perform(action, on: id, by: caller.actingDriver(named: body.driverId)))
+        let driver = try caller.actingDriver(named: body.driverId)
+        return RideResponse(try await rides.perform(action, on: id, by: driver, operatorID: caller.operatorID))
     }
 
     /// `GET /v1/riders/{riderId}/rides` and `GET /v1/drivers/{driverId}/rides`: the trip history, newest

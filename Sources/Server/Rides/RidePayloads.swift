@@ -134,6 +134,8 @@ struct RideEventPayload: Codable, Equatable {
     let offer: OfferPayload?
     let searchRadiusMeters: Double?
     let pickupDistanceMeters: Double?
+    /// The operator who did this for the rider or driver (support), when one did.
+    let operatorId: String?
 
     init(_ event: RideEvent) {
         rideId = event.rideID.rawValue
@@ -158,5 +160,6 @@ struct RideEventPayload: Codable, Equatable {
         }
         searchRadiusMeters = event.searchRadius?.value
         pickupDistanceMeters = event.pickupDistance.map { ($0.value * 10).rounded() / 10 }
+        operatorId = event.operatorID?.rawValue
     }
 }
