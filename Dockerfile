@@ -11,8 +11,8 @@
 FROM scratch
 COPY .build/image/rootfs/ /
 USER 65532:65532
-EXPOSE 8080
-ENV HOST=0.0.0.0 PORT=8080
+EXPOSE 8080 9090
+ENV HOST=0.0.0.0 PORT=8080 METRICS_PORT=9090
 # The server is PID 1: it handles SIGTERM itself (readiness fails, streams end, requests and the
 # write queue drain, exit 0), so no init process is needed.
 ENTRYPOINT ["/usr/local/bin/dispatch-server"]

@@ -28,6 +28,8 @@ struct ServiceParts: Sendable {
     let persistence: Persistence
     let connections: ConnectionBudget
     let streams: StreamLimits
+    /// Where `/metrics` listens, once it does.
+    let metricsPort: BoundPort
 }
 
 /// Wires the routes, middleware and background services of `dispatch-server`.
@@ -100,19 +102,10 @@ func buildApplication(
     router.add(middleware: RateLimitMiddleware(limiter: limiter))
     router.add(middleware: LogRequestsMiddleware(.debug))
 
-    OperationsController(
-        dispatcher: dispatcher,
-        readiness: dependencies.readiness,
-        persistence: persistence,
-        metrics: metrics,
-        registry: dependencies.metricsRegistry,
-        streams: streams,
-        limits: CapacityLimits(
-            drivers: configuration.dispatch.maximumDrivers,
-            openRides: configuration.dispatch.maximumOpenRides,
-            streams: configuration.maximumStreams
-        )
-    ).addRoutes(to: router, catalog: catalog)
+    OperationsController(readiness: dependencies.readiness, persistence: persistence).addRoutes(
+        to: router,
+        catalog: catalog
+    )
     DriverController(dispatcher: dispatcher, reports: reports, offers: offers).addRoutes(to: router, catalog: catalog)
     RideController(dispatcher: dispatcher, persistence: persistence, rides: rides).addRoutes(
         to: router,
@@ -137,12 +130,34 @@ func buildApplication(
         catalog: catalog
     )
 
+    let metricsPort = BoundPort()
+    let metricsServer = MetricsServer(
+        dispatcher: dispatcher,
+        metrics: metrics,
+        registry: dependencies.metricsRegistry,
+        streams: streams,
+        limits: CapacityLimits(
+            drivers: configuration.dispatch.maximumDrivers,
+            openRides: configuration.dispatch.maximumOpenRides,
+            streams: configuration.maximumStreams
+        )
+    )
+    // First, so it stops last: metrics are scraped while the API drains.
+    services.insert(
+        metricsServer.application(
+            host: configuration.host,
+            port: configuration.metricsPort,
+            bound: metricsPort,
+            logger: logger
+        ),
+        at: 0
+    )
     services.append(DispatchTicker(dispatcher: dispatcher, hub: hub, metrics: metrics, logger: logger))
     services.append(lag)
     services.append(Housekeeping(dispatcher: dispatcher, verifier: verifier, limiter: limiter, logger: logger))
     var application = Application(
         router: router,
-        server: .http1(edge: edge, webSocketRouter: webSocketRouter),
+        server: .http1(edge: edge, webSocketRouter: webSocketRouter, writeTimeout: configuration.writeTimeout),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: HTTPDateCache.server,
@@ -182,7 +197,8 @@ func buildApplication(
             hub: hub,
             persistence: persistence,
             connections: connections,
-            streams: streams
+            streams: streams,
+            metricsPort: metricsPort
         )
     )
 }

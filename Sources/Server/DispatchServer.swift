@@ -87,6 +87,7 @@ enum DispatchServer {
                 "starting",
                 metadata: [
                     "http.host": "\(configuration.host)", "http.port": "\(configuration.port)",
+                    "metrics.port": "\(configuration.metricsPort)",
                     "storage": "\(configuration.storage.rawValue)",
                     "matching": "\(configuration.dispatch.matching.rawValue)",
                     "database": "\(configuration.database?.description ?? "none")",

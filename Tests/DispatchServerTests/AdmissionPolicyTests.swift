@@ -23,7 +23,6 @@ struct AdmissionPolicyTests {
             ("GET", "/v1/rides", .read),
             ("GET", "/healthz", .operations),
             ("GET", "/readyz", .operations),
-            ("GET", "/metrics", .operations),
             ("GET", "/", .operations),
         ]
     )

@@ -73,7 +73,7 @@ struct EdgeTests {
             let accepted = try await client.send(.post, "/v1/rides/\(ride.id)/accept", json: #"{"driverId": "s1"}"#)
             #expect(accepted.status == .ok)
             #expect(try await client.send(.get, "/healthz").status == .ok)
-            let metrics = try await client.send(.get, "/metrics").text
+            let metrics = try await parts.metricsText()
             #expect(metrics.contains(#"dispatch_requests_shed_total{class="location_report",reason="cpu"} 1"#))
             #expect(metrics.contains(#"dispatch_requests_shed_total{class="ride_request",reason="cpu"} 1"#))
             #expect(metrics.contains(#"dispatch_requests_shed_total{class="ride_progress",reason="cpu"} 0"#))

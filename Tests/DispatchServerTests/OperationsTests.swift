@@ -20,16 +20,33 @@ struct OperationsTests {
         }
     }
 
+    @Test("metrics are on their own port, without a token; the API port does not serve them")
+    func metricsPort() async throws {
+        let (application, parts) = makeTestService()
+        try await application.test(.router) { client in
+            // The API port: no such route for an operator, and a token is asked for first.
+            let api = try await client.send(.get, "/metrics", caller: .ops("prometheus"))
+            #expect(api.status == .notFound)
+            #expect(api.errorCode == "not_found")
+            #expect(try await client.send(.get, "/metrics", caller: .nobody).status == .unauthorized)
+            // The metrics port: Prometheus text, and nothing else.
+            let (status, body) = try await parts.scrape()
+            #expect(status == "HTTP/1.1 200 OK")
+            #expect(body.contains("# TYPE dispatch_capacity_used gauge"))
+            #expect(try await parts.scrape("/v1/drivers/nearby?lat=37.5&lng=127").status.hasPrefix("HTTP/1.1 404"))
+            #expect(try await parts.scrape("/healthz").status.hasPrefix("HTTP/1.1 404"))
+        }
+    }
+
     @Test("metrics are Prometheus text with request counts, durations and drivers by status")
     func metrics() async throws {
-        try await makeTestApplication().test(.router) { client in
+        let (application, parts) = makeTestService()
+        try await application.test(.router) { client in
             try await client.send(.put, "/v1/drivers/m1/location", json: #"{"lat": 37.5, "lng": 127.0}"#)
             try await client.send(.put, "/v1/drivers/m2/location", json: #"{"lat": 37.5, "lng": 127.0}"#)
             try await client.send(.put, "/v1/drivers/m2/status", json: #"{"status": "offline"}"#)
-            let response = try await client.send(.get, "/metrics")
-            #expect(response.status == .ok)
-            #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
-            let text = response.text
+            let (status, text) = try await parts.scrape()
+            #expect(status == "HTTP/1.1 200 OK")
             #expect(text.contains(#"dispatch_drivers{status="available"} 1"#))
             #expect(text.contains(#"dispatch_drivers{status="offline"} 1"#))
             #expect(text.contains(#"dispatch_drivers{status="stale"} 0"#))
@@ -48,17 +65,18 @@ struct OperationsTests {
 
     @Test("dispatch metrics follow the rides: match latency, pickup distance, offers and rides by outcome")
     func dispatchMetrics() async throws {
-        try await makeTestApplication().test(.router) { client in
+        let (application, parts) = makeTestService()
+        try await application.test(.router) { client in
             try await client.placeDriver("metrics-d1", metersNorth: 400)
             let body = rideBody.replacingOccurrences(of: "rider-1", with: "metrics-rider")
             try await client.send(.post, "/v1/rides", json: body)
             for action in ["accept", "arrive", "start"] {
                 try await client.send(.post, "/v1/rides/ride-1/\(action)", json: #"{"driverId": "metrics-d1"}"#)
             }
-            let during = try await client.send(.get, "/metrics").text
+            let during = try await parts.metricsText()
             #expect(during.contains(#"dispatch_drivers{status="on_trip"} 1"#))
             try await client.send(.post, "/v1/rides/ride-1/complete", json: #"{"driverId": "metrics-d1"}"#)
-            let text = try await client.send(.get, "/metrics").text
+            let text = try await parts.metricsText()
             #expect(text.contains("# TYPE dispatch_match_latency_seconds histogram"))
             #expect(text.contains("dispatch_match_latency_seconds_count"))
             #expect(text.contains("# TYPE dispatch_pickup_distance_meters histogram"))

@@ -114,6 +114,8 @@ func makeTestService(
     // Tests of other rules send many requests as one caller with the clock stopped; the rate-limit
     // tests set their own limits.
     if configuration.rateLimits == RateLimitPolicy() { configuration.rateLimits = .unlimitedForTests }
+    // Tests run side by side: each metrics listener takes a free port (`ServiceParts.scrape`).
+    configuration.metricsPort = 0
     return buildApplication(
         configuration: configuration,
         dependencies: ApplicationDependencies(
@@ -125,6 +127,32 @@ func makeTestService(
             loadSignals: loadSignals ?? { LoadSignals() }
         )
     )
+}
+
+extension ServiceParts {
+    /// `GET path` on the metrics port, as Prometheus scrapes it (no token), while the application runs.
+    /// - Returns: The status line and the body.
+    func scrape(_ path: String = "/metrics") async throws -> (status: String, body: String) {
+        let port = await metricsPort.value()
+        let answer = try await RawHTTP.exchange(
+            port: port,
+            "GET \(path) HTTP/1.1\r\nHost: prometheus\r\nConnection: close\r\n\r\n"
+        )
+        let (head, body) = answer.split(separator: "\r\n\r\n", maxSplits: 1).map(String.init).paddedPair
+        return (head.split(separator: "\r\n").first.map(String.init) ?? "", body)
+    }
+
+    /// The Prometheus text of `/metrics`.
+    func metricsText() async throws -> String {
+        let (status, body) = try await scrape()
+        #expect(status == "HTTP/1.1 200 OK")
+        return body
+    }
+}
+
+extension Array where Element == String {
+    /// The first two elements, "" for a missing one.
+    fileprivate var paddedPair: (String, String) { (first ?? "", dropFirst().first ?? "") }
 }
 
 extension TestClientProtocol {

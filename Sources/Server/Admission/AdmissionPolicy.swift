@@ -12,7 +12,7 @@ enum RequestClass: String, Sendable, CaseIterable {
     case read
     /// Opening an event stream or the driver channel.
     case stream
-    /// Probes and metrics: always answered, so operators can see an overloaded service.
+    /// Probes: always answered, so operators can see an overloaded service (metrics have their own port).
     case operations
 
     /// Classifies a request by method and path (the path without its query).

@@ -7,7 +7,7 @@ import Synchronization
 /// Past the limit a new connection is not left waiting in the kernel's listen queue, where its
 /// client would see nothing for seconds and then time out: it is accepted, its first request is
 /// answered `503 overloaded` (reason `connections`) with `Retry-After` and `Connection: close`, and it
-/// closes. Probes (`/healthz`, `/readyz`, `/metrics`) are still answered on it. Only past a further
+/// closes. Probes (`/healthz`, `/readyz`) are still answered on it. Only past a further
 /// reserve (`hardLimit`) does the server stop accepting, so the file descriptors those short answers
 /// take are bounded too.
 final class ConnectionBudget: Sendable {

@@ -8,8 +8,8 @@ struct BearerAuthenticator<Context: AuthRequestContext<Caller>>: AuthenticatorMi
 
     let verifier: TokenVerifier
 
-    /// What anyone may ask: the probes (and the metrics, until they move to their own port).
-    static var publicPaths: Set<String> { ["/healthz", "/readyz", "/metrics"] }
+    /// What anyone may ask: the probes. (Metrics are on their own port, `MetricsServer`.)
+    static var publicPaths: Set<String> { ["/healthz", "/readyz"] }
 
     func authenticate(request: Request, context: Context) async throws -> Caller? {
         if Self.publicPaths.contains(request.uri.path) { return nil }

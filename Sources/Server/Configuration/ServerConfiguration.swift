@@ -20,6 +20,8 @@ struct ServerConfiguration: Sendable, Equatable {
 
     var host = "127.0.0.1"
     var port = 8080
+    /// The port of `/metrics` (`METRICS_PORT`), apart from the API's; 0: any free port (tests).
+    var metricsPort = 9090
     var logLevel = Logger.Level.info
     var storage = Storage.memory
     var shutdownDelay = Duration.zero
@@ -35,6 +37,9 @@ struct ServerConfiguration: Sendable, Equatable {
     var maximumConnections = 16_000
     /// The most event streams (Server-Sent Events and driver channels) open at once (`MAX_STREAMS`).
     var maximumStreams = 16_000
+    /// How long a connection may stay unwritable (its client not reading) before it is closed
+    /// (`WRITE_TIMEOUT_SECONDS`).
+    var writeTimeout = Duration.seconds(30)
     /// The longest a command waits for its commit before it is answered `503 commit_timeout`
     /// (`COMMAND_DEADLINE_MS`).
     var commandDeadline = Duration.seconds(2)
@@ -49,6 +54,7 @@ struct ServerConfiguration: Sendable, Equatable {
     static let options: [Option] = [
         Option("host", "127.0.0.1", "Address to listen on."),
         Option("port", "8080", "TCP port to listen on (1-65535)."),
+        Option("metrics.port", "9090", "TCP port of /metrics, for Prometheus only (not the API's port)."),
         Option("log.level", "info", "trace, debug, info, notice, warning, error or critical."),
         Option("storage", "memory", "Where rides are kept: memory (lost on restart) or postgres (durable)."),
         Option(
@@ -92,6 +98,11 @@ struct ServerConfiguration: Sendable, Equatable {
         ),
         Option("max.connections", "16000", "The most HTTP connections and driver channels open at once."),
         Option("max.streams", "16000", "The most event streams and driver channels open at once (2 per caller)."),
+        Option(
+            "write.timeout.seconds",
+            "30",
+            "Seconds a connection may stay unwritable (a client not reading its stream) before it is closed."
+        ),
         Option(
             "max.drivers",
             "200000",
@@ -184,6 +195,8 @@ struct ServerConfiguration: Sendable, Equatable {
             self.host = host
         }
         if let port = try values.integer("port", in: 1...65_535) { self.port = port }
+        if let port = try values.integer("metrics.port", in: 0...65_535) { metricsPort = port }
+        guard metricsPort != port else { throw values.error("metrics.port", "must differ from PORT (\(port))") }
         if let level = values.string("log.level") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw values.error(
@@ -209,6 +222,7 @@ struct ServerConfiguration: Sendable, Equatable {
                 throw values.error("storage", "=postgres needs DATABASE_URL (or POSTGRES_HOST and friends)")
             }
         }
+        if let seconds = try values.integer("write.timeout.seconds", in: 1...3_600) { writeTimeout = .seconds(seconds) }
         if let delay = try values.integer("shutdown.delay.seconds", in: 0...300) { shutdownDelay = .seconds(delay) }
         if let group = values.string("store.group.commit") {
             guard let parsed = Bool(group.lowercased()) else {

@@ -1,16 +1,10 @@
-import DispatchCore
 import Hummingbird
-import Prometheus
 
-/// Probes and metrics for operators: `/healthz`, `/readyz`, `/metrics`.
+/// The probes on the API port: `/healthz`, `/readyz` (no token, never shed). Metrics have their own
+/// port (`MetricsServer`).
 struct OperationsController<Context: RequestContext> {
-    let dispatcher: Dispatcher
     let readiness: Readiness
     let persistence: Persistence
-    let metrics: ServiceMetrics
-    let registry: PrometheusCollectorRegistry
-    let streams: StreamLimits
-    let limits: CapacityLimits
 
     struct Status: ResponseEncodable {
         let status: String
@@ -26,16 +20,6 @@ struct OperationsController<Context: RequestContext> {
                 throw APIError(.serviceUnavailable, code: "database_unavailable", "the database is unreachable")
             }
             return Status(status: "ready")
-        }
-        catalog.register(.get, "/metrics", on: router) { _, _ in
-            metrics.recordState(of: dispatcher, streams: streams, limits: limits)
-            var buffer = ByteBuffer()
-            buffer.writeBytes(registry.emitToBuffer())
-            return Response(
-                status: .ok,
-                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: buffer)
-            )
         }
     }
 }

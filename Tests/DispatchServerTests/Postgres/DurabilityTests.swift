@@ -46,10 +46,17 @@ func storedRide(_ id: String, in client: PostgresClient) async throws -> StoredR
 
 /// Builds the application against a database, as `dispatch-server` does with `STORAGE=postgres`.
 func makePostgresApplication(_ database: DatabaseConfiguration) -> some ApplicationProtocol {
+    makePostgresService(database).application
+}
+
+/// Like `makePostgresApplication`, also returning the service's parts.
+func makePostgresService(
+    _ database: DatabaseConfiguration
+) -> (application: some ApplicationProtocol, parts: ServiceParts) {
     buildApplication(
         configuration: postgresConfiguration(database),
         dependencies: ApplicationDependencies(metricsRegistry: TestMetrics.registry)
-    ).application
+    )
 }
 
 @Suite("Durable rides in PostgreSQL", .serialized)
@@ -58,7 +65,8 @@ struct DurabilityTests {
     func durableBeforeAnswer() async throws {
         try await TestDatabase.withFreshDatabase { database in
             try await TestDatabase.withClient(database) { postgres in
-                try await makePostgresApplication(database).test(.live) { client in
+                let (application, parts) = makePostgresService(database)
+                try await application.test(.live) { client in
                     try await client.placeDriver("d1")
                     let created = try await client.send(.post, "/v1/rides", json: rideBody)
                     #expect(created.status == .created)
@@ -101,7 +109,7 @@ struct DurabilityTests {
                     #expect(try before.json(RideHistoryJSON.self).rides.isEmpty)
                     #expect(try await client.send(.get, "/v1/riders/rider-1/rides?limit=0").status == .badRequest)
                     // The writer's metrics are exported.
-                    let metrics = try await client.send(.get, "/metrics").text
+                    let metrics = try await parts.metricsText()
                     #expect(metrics.contains("dispatch_store_commit_seconds_count"))
                     #expect(metrics.contains("dispatch_store_batch_events_count"))
                     #expect(metrics.contains("dispatch_store_available 1"))
@@ -110,7 +118,7 @@ struct DurabilityTests {
         }
     }
 
-    @Test("an Idempotency-Key retry after a restart returns the same ride")
+    @Test("an Idempotency-Key retry after a restart returns the same ride; an operator's act is stored")
     func idempotencyAcrossRestart() async throws {
         try await TestDatabase.withFreshDatabase { database in
             let headers: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "retry-after-restart"]
@@ -118,8 +126,14 @@ struct DurabilityTests {
                 let created = try await client.send(.post, "/v1/rides", headers: headers, json: rideBody)
                 #expect(created.status == .created)
                 let id = try created.json(RideJSON.self).id
-                // Finish it, so after the restart it is only in the database.
-                _ = try await client.send(.post, "/v1/rides/\(id)/cancel", json: #"{"riderId": "rider-1"}"#)
+                // Finish it (an operator, for the rider), so after the restart it is only in the database.
+                let cancelled = try await client.send(
+                    .post,
+                    "/v1/rides/\(id)/cancel",
+                    json: #"{"riderId": "rider-1"}"#,
+                    caller: .ops("support-7")
+                )
+                #expect(cancelled.status == .ok)
                 return id
             }
             try await makePostgresApplication(database).test(.live) { client in
@@ -135,6 +149,8 @@ struct DurabilityTests {
                 #expect(try await client.send(.get, "/v1/rides/\(firstID)").json(RideJSON.self).status == "cancelled")
                 let events = try parseEvents(try await client.send(.get, "/v1/rides/\(firstID)/events").text)
                 #expect(events.map(\.event) == ["ride_requested", "ride_cancelled"])
+                // Who acted is stored with the event.
+                #expect(events.map(\.data.operatorId) == [nil, "support-7"])
             }
         }
     }

@@ -68,6 +68,7 @@ func postgresConfiguration(_ database: DatabaseConfiguration) -> ServerConfigura
     var configuration = ServerConfiguration()
     configuration.auth.secret = testAuthSecret
     configuration.port = 0
+    configuration.metricsPort = 0
     configuration.storage = .postgres
     configuration.database = database
     configuration.logLevel = .warning

@@ -15,6 +15,8 @@ struct EdgeChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     let inner: Inner
     /// What every connection's edge shares.
     let services: EdgeServices
+    /// How long a connection may stay unwritable before it is closed (`WriteStallHandler`).
+    let writeTimeout: Duration
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let withinBudget = services.connections.opened()
@@ -28,6 +30,7 @@ struct EdgeChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
                 UpgradeAuthenticationHandler(verifier: services.verifier),
                 position: .after(decoder)
             )
+            try pipeline.addHandler(WriteStallHandler(timeout: TimeAmount(writeTimeout)), position: .first)
             return value
         }
     }
@@ -40,9 +43,11 @@ struct EdgeChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
 extension HTTPServerBuilder {
     /// HTTP/1.1 with the edge in front of the router, and upgrades to WebSocket for the routes of
     /// `webSocketRouter` (the driver channel).
+    /// - Parameter writeTimeout: How long a connection whose client stops reading is kept.
     static func http1(
         edge services: EdgeServices,
-        webSocketRouter: Router<ChannelRequestContext>
+        webSocketRouter: Router<ChannelRequestContext>,
+        writeTimeout: Duration
     ) -> HTTPServerBuilder {
         let webSocketResponder = webSocketRouter.buildResponder()
         return .init { responder in
@@ -57,7 +62,8 @@ extension HTTPServerBuilder {
                         )
                     )
                 ),
-                services: services
+                services: services,
+                writeTimeout: writeTimeout
             )
         }
     }
