@@ -193,6 +193,21 @@ public final class Dispatcher: Sendable {
         return (outcome?.value.nextDeadline, outcome?.value.expiredDrivers ?? [])
     }
 
+    /// Pauses dispatch while commands cannot be made durable. See `DispatchState.pause(now:)`.
+    public func pause() {
+        _ = try? command { state, now in state.pause(now: now) }
+    }
+
+    /// Resumes dispatch, every deadline moved by the pause. See `DispatchState.resume(now:)`.
+    public func resume() {
+        _ = try? command { state, now in state.resume(now: now) }
+    }
+
+    /// Whether dispatch is paused.
+    public var isPaused: Bool {
+        read { $0.isPaused }
+    }
+
     /// Expires stale drivers; called periodically so counts and memory follow the live fleet.
     /// - Returns: The drivers that went stale.
     @discardableResult

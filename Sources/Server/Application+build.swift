@@ -49,16 +49,21 @@ func buildApplication(
     var sinks: [any DispatchEventSink] = []
     var persistence = Persistence.memory
     if let database = configuration.database {
+        // Writes and reads have a pool each: slow or many reads never delay a commit.
         let client = PostgresClient(configuration: database.client, backgroundLogger: logger)
+        let readClient = PostgresClient(configuration: database.readClient, backgroundLogger: logger)
         var settings = RideWriter.Settings()
         settings.groupCommit = configuration.groupCommit
         settings.commitTimeout = configuration.commandDeadline
         let writer = RideWriter(client: client, settings: settings, logger: logger)
-        persistence = Persistence(writer: writer, store: PostgresRideStore(client: client, logger: logger))
+        persistence = Persistence(
+            writer: writer,
+            store: PostgresRideStore(client: client, readClient: readClient, logger: logger)
+        )
         // The writer comes first: its receipt is the one commands wait on.
         sinks.append(writer)
         // Services stop in reverse order: the writer flushes before the client closes.
-        services += [client, writer]
+        services += [client, readClient, writer]
     }
     sinks += [hub, EventMetrics()]
     let dispatcher = Dispatcher(
@@ -102,7 +107,7 @@ func buildApplication(
     router.add(middleware: RateLimitMiddleware(limiter: limiter))
     router.add(middleware: LogRequestsMiddleware(.debug))
 
-    OperationsController(readiness: dependencies.readiness, persistence: persistence).addRoutes(
+    OperationsController(readiness: dependencies.readiness).addRoutes(
         to: router,
         catalog: catalog
     )
@@ -153,6 +158,17 @@ func buildApplication(
         at: 0
     )
     services.append(DispatchTicker(dispatcher: dispatcher, hub: hub, metrics: metrics, logger: logger))
+    // While commands cannot be made durable, dispatch is paused: no offers nobody could accept, no
+    // deadline running out; when they can again, it resumes with every deadline moved by the pause.
+    persistence.writer?.onHealthChange { [logger] healthy in
+        if healthy {
+            dispatcher.resume()
+            logger.notice("dispatch resumed: commands are durable again")
+        } else {
+            dispatcher.pause()
+            logger.warning("dispatch paused: commands cannot be made durable; offers and deadlines wait")
+        }
+    }
     services.append(lag)
     services.append(Housekeeping(dispatcher: dispatcher, verifier: verifier, limiter: limiter, logger: logger))
     var application = Application(

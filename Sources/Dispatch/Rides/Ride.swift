@@ -123,7 +123,7 @@ public struct Ride: Hashable, Sendable {
         /// The current search radius.
         public internal(set) var radius: Meters
         /// When the search gives up (the ride becomes `unfulfilled`).
-        public let deadline: Date
+        public internal(set) var deadline: Date
         /// When the radius next widens, while searching below the maximum.
         public internal(set) var nextWidening: Date?
         /// When a searching ride next looks for a driver (greedy mode).

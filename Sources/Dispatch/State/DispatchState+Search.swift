@@ -7,7 +7,8 @@ extension DispatchState {
     /// timeouts, in time order. Also forgets finished rides past their retention.
     /// - Parameter now: The service's current time.
     public mutating func tick(now: Date) {
-        while let timer = timers.min, timer.at <= now {
+        // Paused, nothing fires: `resume(now:)` moves every timer by the pause, then ticks.
+        while pausedSince == nil, let timer = timers.min, timer.at <= now {
             _ = timers.removeMin()
             fire(timer, now: now)
         }
@@ -81,7 +82,7 @@ extension DispatchState {
     /// Greedy: offers the ride to its nearest eligible driver, or looks again after `retryInterval`.
     private mutating func attemptGreedyMatch(_ id: RideID, now: Date) {
         guard var ride = rides[id], ride.status == .requested else { return }
-        let candidates = candidates(for: ride, now: now)
+        let candidates = isPaused ? [] : candidates(for: ride, now: now)
         if let choice = Matcher.greedy([candidates]).first ?? nil {
             makeOffer(&ride, candidates: candidates, choice: choice, now: now)
         } else {

@@ -28,6 +28,8 @@ public struct DispatchState: Sendable {
     var nextBatch: Date?
     /// Finished rides, oldest first, for eviction after the retention period.
     var finished: Deque<(rideID: RideID, at: Date)> = []
+    /// Since when dispatch is paused (`pause(now:)`), or nil while it runs.
+    var pausedSince: Date?
     /// Events produced by the current command, in order.
     var pendingEvents: [RideEvent] = []
     /// The operator running the current command for a rider or driver, until its first event names

@@ -88,6 +88,13 @@ extension APIError {
             default:
                 self.init(.badRequest, code: "invalid_query", error.message)
             }
+        case is StorageUnavailable:
+            self.init(
+                .serviceUnavailable,
+                code: "database_unavailable",
+                "the database cannot answer this read now; retry later",
+                retryAfterSeconds: 2
+            )
         case is NIOTooManyBytesError:
             self = .payloadTooLarge
         case let error as any HTTPResponseError:

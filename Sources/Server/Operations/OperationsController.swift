@@ -2,9 +2,12 @@ import Hummingbird
 
 /// The probes on the API port: `/healthz`, `/readyz` (no token, never shed). Metrics have their own
 /// port (`MetricsServer`).
+///
+/// Ready means "this process can serve", not "every dependency is healthy": while the database is
+/// unreachable, location reports, nearby and reads from memory still work (commands answer `503
+/// database_unavailable`), so a database blip must not take the region's only pod out of its Service.
 struct OperationsController<Context: RequestContext> {
     let readiness: Readiness
-    let persistence: Persistence
 
     struct Status: ResponseEncodable {
         let status: String
@@ -15,9 +18,6 @@ struct OperationsController<Context: RequestContext> {
         catalog.register(.get, "/readyz", on: router) { _, _ in
             guard readiness.isReady else {
                 throw APIError(.serviceUnavailable, code: "draining", "the service is shutting down")
-            }
-            guard persistence.isReady else {
-                throw APIError(.serviceUnavailable, code: "database_unavailable", "the database is unreachable")
             }
             return Status(status: "ready")
         }

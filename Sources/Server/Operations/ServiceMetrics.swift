@@ -29,6 +29,8 @@ struct ServiceMetrics: Sendable {
     let ridesSearching = Gauge(label: "dispatch_rides_searching")
     let ridesInMemory = Gauge(label: "dispatch_rides_in_memory")
     let eventStreams = Gauge(label: "dispatch_event_streams")
+    /// 1 while dispatch is paused because commands cannot be made durable.
+    let paused = Gauge(label: "dispatch_paused")
 
     /// Records the gauges from the dispatcher's current state; called on every scrape. Every figure is
     /// kept as it changes: nothing here walks the drivers or rides.
@@ -53,6 +55,7 @@ struct ServiceMetrics: Sendable {
         ridesInMemory.record(snapshot.ridesInMemory)
         indexMemoryBytes.record(snapshot.indexMemoryBytes)
         eventStreams.record(streams.openCount)
+        paused.record(dispatcher.isPaused ? 1 : 0)
     }
 }
 

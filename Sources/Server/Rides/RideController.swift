@@ -35,7 +35,8 @@ struct RideController<Context: AuthRequestContext<Caller>> {
         }
     }
 
-    /// `POST /v1/rides` → 201 with the new ride, or 200 with the ride an `Idempotency-Key` created.
+    /// `POST /v1/rides` → 201 with the new ride, or 200 with the ride an `Idempotency-Key` created
+    /// (once it is durable).
     @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<RideResponse> {
         let key = try idempotencyKey(request)
         let caller = try context.caller()
@@ -46,31 +47,7 @@ struct RideController<Context: AuthRequestContext<Caller>> {
             pickup: body.pickup.coordinate(),
             dropoff: body.dropoff.coordinate()
         )
-        try persistence.checkAvailable()
-        // A key used before a restart is only in the store.
-        if let key, let store = persistence.store,
-            let stored = try await store.ride(idempotencyKey: key, rider: rideRequest.riderID)
-        {
-            guard stored.request == rideRequest else {
-                throw DispatchError(
-                    .idempotencyKeyReused,
-                    "Idempotency-Key \(key) was already used for a different request (ride \(stored.id))"
-                )
-            }
-            let current = dispatcher.ride(stored.id) ?? stored
-            return EditedResponse(
-                status: .ok,
-                headers: [.location: "/v1/rides/\(current.id)"],
-                response: RideResponse(current)
-            )
-        }
-        let acknowledged = try dispatcher.requestRide(
-            rideRequest,
-            idempotencyKey: key,
-            operatorID: caller.operatorID
-        )
-        try await persistence.waitUntilDurable(acknowledged.receipt)
-        let outcome = acknowledged.value
+        let outcome = try await rides.request(rideRequest, idempotencyKey: key, operatorID: caller.operatorID)
         return EditedResponse(
             status: outcome.created ? .created : .ok,
             headers: [.location: "/v1/rides/\(outcome.ride.id)"],

@@ -6,6 +6,43 @@ struct RideService: Sendable {
     let dispatcher: Dispatcher
     let persistence: Persistence
 
+    /// A rider (or an operator for one) asks for a ride; with an `Idempotency-Key` used before, the
+    /// ride it created, as it is now.
+    ///
+    /// A retry is answered only once the original is durable: the original's commit may still be in
+    /// flight, or have timed out (`503 commit_timeout`, after which the README tells clients to retry
+    /// with the same key), and a `200` before it is committed would be one a crash can take back. So a
+    /// retry waits for every command applied before it, and fails as a late original would.
+    /// - Returns: The ride, and whether this call created it.
+    /// - Throws: `DispatchError` (`idempotencyKeyReused`, limits), `APIError` (503) as for any command.
+    func request(
+        _ request: RideRequest,
+        idempotencyKey key: String?,
+        operatorID: OperatorID? = nil
+    ) async throws -> (ride: Ride, created: Bool) {
+        try persistence.checkAvailable()
+        // A key used before a restart is only in the store.
+        if let key, let stored = try await persistence.store?.ride(idempotencyKey: key, rider: request.riderID) {
+            guard stored.request == request else {
+                throw DispatchError(
+                    .idempotencyKeyReused,
+                    "Idempotency-Key \(key) was already used for a different request (ride \(stored.id))"
+                )
+            }
+            // What memory holds of it may be newer than what is stored: answer once that is durable.
+            try await persistence.waitUntilEverythingDurable()
+            return (dispatcher.ride(stored.id) ?? stored, false)
+        }
+        let acknowledged = try dispatcher.requestRide(request, idempotencyKey: key, operatorID: operatorID)
+        let outcome = acknowledged.value
+        if outcome.created {
+            try await persistence.waitUntilDurable(acknowledged.receipt)
+        } else {
+            try await persistence.waitUntilEverythingDurable()
+        }
+        return (outcome.ride, outcome.created)
+    }
+
     /// A driver accepts, declines, arrives, starts or completes.
     /// - Parameter operatorID: The operator acting for the driver, if one is; the ride's event says so.
     /// - Returns: The ride after the command, durable.

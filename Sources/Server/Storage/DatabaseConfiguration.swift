@@ -66,8 +66,32 @@ struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertible {
         self.tls = tls
     }
 
-    /// The PostgresNIO client configuration.
+    /// The writer's connections: the group commit uses one at a time (one more for a reconnect), so
+    /// reads, however many or slow, never make a commit wait for a connection.
+    static let writerConnections = 2
+    /// The reads' connections (trip history, rides no longer in memory, replays).
+    static let readConnections = 8
+    /// The longest a read's statement may run before PostgreSQL cancels it.
+    static let readStatementTimeout = Duration.seconds(2)
+
+    /// The PostgresNIO client configuration of the writer (group commit, migrations, recovery).
     var client: PostgresClient.Configuration {
+        var configuration = base
+        configuration.options.maximumConnections = Self.writerConnections
+        return configuration
+    }
+
+    /// The PostgresNIO client configuration of the reads: their own pool, with a statement timeout.
+    var readClient: PostgresClient.Configuration {
+        var configuration = base
+        configuration.options.maximumConnections = Self.readConnections
+        configuration.options.additionalStartupParameters = [
+            ("statement_timeout", "\(Self.readStatementTimeout.components.seconds * 1000)")
+        ]
+        return configuration
+    }
+
+    private var base: PostgresClient.Configuration {
         let tlsConfiguration: PostgresClient.Configuration.TLS =
             switch tls {
             case .disable: .disable
@@ -82,7 +106,6 @@ struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertible {
             database: database,
             tls: tlsConfiguration
         )
-        configuration.options.maximumConnections = 10
         configuration.options.connectionIdleTimeout = .seconds(60)
         return configuration
     }

@@ -23,6 +23,10 @@ struct Persistence: Sendable {
         try await writer?.waitUntilDurable(receipt)
     }
 
-    /// Whether the service can take traffic as far as storage goes.
-    var isReady: Bool { writer?.isAvailable ?? true }
+    /// Waits until every command applied so far is committed: what a retry that finds its original's
+    /// outcome in memory waits for, since the original's commit may still be in flight (or failing).
+    func waitUntilEverythingDurable() async throws {
+        try await writer?.waitUntilDurable(writer?.newestReceipt)
+    }
+
 }

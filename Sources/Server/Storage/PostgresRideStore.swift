@@ -5,9 +5,18 @@ import PostgresNIO
 
 /// Reads rides and events from PostgreSQL: trip history, rides no longer in memory, event replays,
 /// idempotency keys across restarts, and the unfinished rides to recover at start-up.
+///
+/// Requests' reads use their own pool (`readClient`, with a statement timeout) and a deadline each:
+/// a read that cannot be answered in time, or while the database is unreachable, throws
+/// `StorageUnavailable` (`503 database_unavailable`) instead of waiting or failing as a bug would.
 struct PostgresRideStore: Sendable {
+    /// The writer's pool: migrations and the recovery at start-up run on it, before any request.
     let client: PostgresClient
+    /// The reads' pool.
+    let readClient: PostgresClient
     let logger: Logger
+    /// The longest a request's read may take, waiting for a connection included.
+    var readDeadline = Duration.seconds(3)
 
     /// A ride by ID.
     func ride(_ id: RideID) async throws -> Ride? {
@@ -53,6 +62,7 @@ struct PostgresRideStore: Sendable {
     /// Every unfinished ride, oldest first: what the dispatcher restores at start-up.
     func unfinishedRides() async throws -> [Ride] {
         try await all(
+            on: client,
             PostgresQuery(
                 unsafeSQL: """
                     SELECT \(RideRows.selectList) FROM rides
@@ -64,27 +74,29 @@ struct PostgresRideStore: Sendable {
 
     /// A ride's stored events, in order.
     func events(of ride: RideID) async throws -> [StoredEvent] {
-        var events: [StoredEvent] = []
-        let rows = try await client.query(
-            "SELECT sequence, type, payload::text, status FROM ride_events JOIN LATERAL (SELECT payload->>'status' AS status) s ON true WHERE ride_id = \(ride.rawValue) ORDER BY sequence",
-            logger: logger
-        )
-        for try await (sequence, type, payload, status) in rows.decode((Int32, String, String, String).self) {
-            // jsonb normalises spacing and key order; write it back as the live streams do.
-            let compact =
-                (try? JSONDecoder().decode(RideEventPayload.self, from: Data(payload.utf8))).map {
-                    String(decoding: (try? JSONBody.encoder.encode($0)) ?? Data(payload.utf8), as: UTF8.self)
-                } ?? payload
-            events.append(
-                StoredEvent(
-                    sequence: Int(sequence),
-                    type: type,
-                    payload: compact,
-                    isFinal: RideStatus(rawValue: status)?.isFinal ?? false
-                )
+        try await read { [readClient, logger] in
+            var events: [StoredEvent] = []
+            let rows = try await readClient.query(
+                "SELECT sequence, type, payload::text, status FROM ride_events JOIN LATERAL (SELECT payload->>'status' AS status) s ON true WHERE ride_id = \(ride.rawValue) ORDER BY sequence",
+                logger: logger
             )
+            for try await (sequence, type, payload, status) in rows.decode((Int32, String, String, String).self) {
+                // jsonb normalises spacing and key order; write it back as the live streams do.
+                let compact =
+                    (try? JSONDecoder().decode(RideEventPayload.self, from: Data(payload.utf8))).map {
+                        String(decoding: (try? JSONBody.encoder.encode($0)) ?? Data(payload.utf8), as: UTF8.self)
+                    } ?? payload
+                events.append(
+                    StoredEvent(
+                        sequence: Int(sequence),
+                        type: type,
+                        payload: compact,
+                        isFinal: RideStatus(rawValue: status)?.isFinal ?? false
+                    )
+                )
+            }
+            return events
         }
-        return events
     }
 
     private func binds(_ value: String) -> PostgresBindings {
@@ -97,12 +109,28 @@ struct PostgresRideStore: Sendable {
         try await all(query).first
     }
 
+    /// A request's read of rides, on the reads' pool, within the read deadline.
     private func all(_ query: PostgresQuery) async throws -> [Ride] {
+        try await read { [readClient] in try await all(on: readClient, query) }
+    }
+
+    private func all(on client: PostgresClient, _ query: PostgresQuery) async throws -> [Ride] {
         var rides: [Ride] = []
         for try await row in try await client.query(query, logger: logger) {
             rides.append(try RideRows.decode(row))
         }
         return rides
+    }
+
+    /// Runs a read within `readDeadline`; the database's unavailability becomes `StorageUnavailable`.
+    private func read<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        do {
+            return try await withTimeout(readDeadline, body)
+        } catch is TimeoutError {
+            throw StorageUnavailable(reason: "no answer within \(readDeadline)")
+        } catch let error as PSQLError where StorageUnavailable.isUnavailability(error) {
+            throw StorageUnavailable(reason: String(reflecting: error.code))
+        }
     }
 }
 
@@ -121,5 +149,20 @@ enum HistoryOwner: Sendable {
         case .rider(let id): id.rawValue
         case .driver(let id): id.rawValue
         }
+    }
+}
+
+/// The database could not answer a read now (unreachable, restarting, too slow): the request may be
+/// retried later. (`APIError` maps it to `503 database_unavailable`; storage knows nothing of HTTP.)
+struct StorageUnavailable: Error, CustomStringConvertible {
+    let reason: String
+
+    var description: String { "the database is unavailable: \(reason)" }
+
+    /// Whether a PostgresNIO error means "not now" rather than a bug: anything but a statement the
+    /// server refused for its data, its constraints or its SQL (SQLSTATE classes 22, 23 and 42).
+    static func isUnavailability(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return true }
+        return !["22", "23", "42"].contains(String(state.prefix(2)))
     }
 }

@@ -61,6 +61,8 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     }
 
     private let state = Mutex(State())
+    /// Told when the database becomes reachable or unreachable (`onHealthChange`).
+    private let healthObserver = Mutex<(@Sendable (Bool) -> Void)?>(nil)
     private let client: PostgresClient
     private let settings: Settings
     private let logger: Logger
@@ -123,6 +125,11 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
 
     /// How long the oldest waiting command has waited, as of the last check (every 100 ms).
     var oldestCommandWait: Duration { .nanoseconds(oldestWaitNanoseconds.load(ordering: .relaxed)) }
+
+    /// The receipt of the newest batch taken so far: once it is committed, so is every batch before it.
+    var newestReceipt: PublishReceipt? {
+        state.withLock { $0.nextPosition > 1 ? PublishReceipt(position: $0.nextPosition - 1) : nil }
+    }
 
     /// Waits until the batch with this receipt is committed.
     /// - Throws: `503 commit_timeout` after `commitTimeout`: the command was applied in memory but its
@@ -310,6 +317,11 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         }
     }
 
+    /// Calls `observer` each time the database becomes reachable (true) or unreachable (false).
+    func onHealthChange(_ observer: @escaping @Sendable (Bool) -> Void) {
+        healthObserver.withLock { $0 = observer }
+    }
+
     /// Records whether the database answers (the start-up sequence marks it after migrations).
     func markHealthy(_ healthy: Bool) {
         let changed = state.withLock { state in
@@ -318,6 +330,7 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         }
         available.record(healthy ? 1 : 0)
         if changed {
+            healthObserver.withLock { $0 }?(healthy)
             if healthy {
                 logger.info("database reachable")
             } else {

@@ -155,6 +155,92 @@ struct DurabilityTests {
         }
     }
 
+    @Test("a retry with the same Idempotency-Key is not answered until the original is durable")
+    func retryWaitsForOriginal() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            var configuration = postgresConfiguration(database)
+            configuration.commandDeadline = .milliseconds(500)
+            let application = buildApplication(
+                configuration: configuration,
+                dependencies: ApplicationDependencies(metricsRegistry: TestMetrics.registry)
+            ).application
+            let headers: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "stalled-original"]
+            try await TestDatabase.withClient(database) { postgres in
+                try await application.test(.live) { client in
+                    try await client.placeDriver("d1")
+                    // Another session holds the rides table against writes (reads still pass), so no
+                    // commit can finish: the original times out, applied but not durable.
+                    try await postgres.withConnection { connection in
+                        try await connection.query("BEGIN", logger: TestDatabase.logger)
+                        try await connection.query("LOCK TABLE rides IN EXCLUSIVE MODE", logger: TestDatabase.logger)
+                        let original = try await client.send(.post, "/v1/rides", headers: headers, json: rideBody)
+                        #expect(original.status == .serviceUnavailable)
+                        #expect(original.errorCode == "commit_timeout")
+                        // The retry finds the ride in memory, and still does not answer 200 for it.
+                        let retry = try await client.send(.post, "/v1/rides", headers: headers, json: rideBody)
+                        #expect(retry.status == .serviceUnavailable)
+                        #expect(retry.errorCode == "commit_timeout")
+                        try await connection.query("ROLLBACK", logger: TestDatabase.logger)
+                    }
+                    // Once the commit goes through, the retry is answered with the ride, which is stored.
+                    var answer = try await client.send(.post, "/v1/rides", headers: headers, json: rideBody)
+                    for _ in 0..<100 where answer.status != .ok {
+                        try await Task.sleep(for: .milliseconds(100))
+                        answer = try await client.send(.post, "/v1/rides", headers: headers, json: rideBody)
+                    }
+                    #expect(answer.status == .ok)
+                    let id = try answer.json(RideJSON.self).id
+                    #expect(try await storedRide(id, in: postgres)?.eventTypes.first == "ride_requested")
+                }
+            }
+        }
+    }
+
+    @Test("a read the database cannot answer in time is 503 database_unavailable, and commits are not held up")
+    func readUnavailable() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            try await TestDatabase.withClient(database) { postgres in
+                try await makePostgresApplication(database).test(.live) { client in
+                    try await client.placeDriver("d1")
+                    // Another session holds the rides table against everything, reads included.
+                    try await postgres.withConnection { connection in
+                        try await connection.query("BEGIN", logger: TestDatabase.logger)
+                        try await connection.query(
+                            "LOCK TABLE rides IN ACCESS EXCLUSIVE MODE",
+                            logger: TestDatabase.logger
+                        )
+                        let history = try await client.send(.get, "/v1/riders/rider-1/rides")
+                        #expect(history.status == .serviceUnavailable)
+                        #expect(history.errorCode == "database_unavailable")
+                        #expect(history.headers[.retryAfter] == "2")
+                        let gone = try await client.send(.get, "/v1/rides/no-such-ride", caller: .ops("op-1"))
+                        #expect(gone.status == .serviceUnavailable)
+                        // Location reports and nearby never touch the database.
+                        #expect(
+                            try await client.send(
+                                .put,
+                                "/v1/drivers/d1/location",
+                                json: #"{"lat": 37.5665, "lng": 126.978}"#
+                            )
+                            .status == .noContent
+                        )
+                        #expect(
+                            try await client.send(
+                                .get,
+                                "/v1/drivers/nearby?lat=37.5665&lng=126.978",
+                                caller: .ops("op-1")
+                            )
+                            .status == .ok
+                        )
+                        try await connection.query("ROLLBACK", logger: TestDatabase.logger)
+                    }
+                    let history = try await client.send(.get, "/v1/riders/rider-1/rides")
+                    #expect(history.status == .ok)
+                }
+            }
+        }
+    }
+
     @Test("after a restart every unfinished ride is back, and sequences continue without gaps")
     func recovery() async throws {
         try await TestDatabase.withFreshDatabase { database in
