@@ -273,6 +273,31 @@ struct DatabaseConfigurationTests {
         #expect(!database.description.contains("s3cr"))
     }
 
+    @Test("verify-full with a root certificate, from the URL or the variables")
+    func verifiedTLS() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("dispatch-test-root-\(UUID()).crt")
+        try Data("not parsed here".utf8).write(to: root)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fromURL = try ServerConfiguration(
+            signedArguments: ["dispatch-server"],
+            environment: [
+                "STORAGE": "postgres",
+                "DATABASE_URL": "postgres://u@db.example/d?sslmode=verify-full&sslrootcert=\(root.path)",
+            ]
+        )
+        #expect(fromURL.database?.tls == .verifyFull)
+        #expect(fromURL.database?.rootCertificate == root.path)
+        let fromVariables = try ServerConfiguration(
+            signedArguments: ["dispatch-server"],
+            environment: [
+                "STORAGE": "postgres", "POSTGRES_HOST": "db.example", "POSTGRES_SSLMODE": "verify-ca",
+                "POSTGRES_SSLROOTCERT": root.path,
+            ]
+        )
+        #expect(fromVariables.database?.tls == .verifyCA)
+        #expect(fromVariables.database?.description.contains("sslmode=verify-ca") == true)
+    }
+
     @Test("the POSTGRES_* variables work instead of DATABASE_URL")
     func postgresVariables() throws {
         let configuration = try ServerConfiguration(
@@ -302,6 +327,12 @@ struct DatabaseConfigurationTests {
             (["STORAGE": "postgres", "DATABASE_URL": "mysql://u@h/d"], "DATABASE_URL must look like"),
             (["STORAGE": "postgres", "DATABASE_URL": "postgres://h/d"], "no user name"),
             (["STORAGE": "postgres", "DATABASE_URL": "postgres://u@h/d?sslmode=maybe"], "sslmode"),
+            (["STORAGE": "postgres", "DATABASE_URL": "postgres://u@h/d?sslmode=prefer"], "downgrade"),
+            (["STORAGE": "postgres", "POSTGRES_HOST": "h", "POSTGRES_SSLMODE": "allow"], "downgrade"),
+            (
+                ["STORAGE": "postgres", "POSTGRES_HOST": "h", "POSTGRES_SSLROOTCERT": "/no/such/ca.crt"],
+                "cannot be read"
+            ),
             (["STORAGE": "postgres", "POSTGRES_HOST": "h", "POSTGRES_PORT": "x"], "POSTGRES_PORT"),
         ]
     )

@@ -40,10 +40,31 @@ make_traversable() {
     done
 }
 
-# start_postgres DIR PORT: creates the cluster in DIR if needed and starts it on 127.0.0.1:PORT.
+# make_postgres_certificates DIR: throwaway TLS material for tests: a CA (ca.crt), a server
+# certificate for the name localhost (not its address) signed by it (server.crt, server.key, readable by the
+# cluster's owner only), and an unrelated CA (other-ca.crt) that must not verify it.
+make_postgres_certificates() {
+    local dir=$1
+    mkdir -p "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dispatch test CA" \
+        -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=unrelated CA" \
+        -keyout "$dir/other-ca.key" -out "$dir/other-ca.crt" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost\n' >"$dir/san.ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+        -extfile "$dir/san.ext" -out "$dir/server.crt" 2>/dev/null
+    chmod 755 "$dir"
+    chmod 644 "$dir/ca.crt" "$dir/other-ca.crt" "$dir/server.crt"
+    chmod 600 "$dir/server.key"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir/server.key" "$dir/server.crt"; fi
+}
+
+# start_postgres DIR PORT: creates the cluster in DIR if needed and starts it on 127.0.0.1:PORT, with
+# TLS when POSTGRES_TLS_DIR names certificates from make_postgres_certificates.
 # Sets DATABASE_URL to a URL for the `dispatch` database.
 start_postgres() {
-    local dir=$1 port=$2 bin
+    local dir=$1 port=$2 bin tls=""
     bin=$(postgres_bin_dir)
     mkdir -p "$dir"
     if [ "$(id -u)" -eq 0 ]; then
@@ -55,9 +76,12 @@ start_postgres() {
         echo "==> creating a PostgreSQL cluster in $dir" >&2
         as_cluster_owner "$bin/initdb" -D "$dir" -U dispatch --auth=trust -E UTF8 --no-instructions >/dev/null
     fi
+    if [ -n "${POSTGRES_TLS_DIR:-}" ]; then
+        tls="-c ssl=on -c ssl_cert_file=$POSTGRES_TLS_DIR/server.crt -c ssl_key_file=$POSTGRES_TLS_DIR/server.key"
+    fi
     echo "==> starting PostgreSQL on 127.0.0.1:$port (data: $dir, log: $dir/server.log)" >&2
     as_cluster_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=100 $tls" start >/dev/null
     as_cluster_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U dispatch -d postgres -qtA \
         -c "SELECT 1 FROM pg_database WHERE datname = 'dispatch'" | grep -q 1 ||
         as_cluster_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U dispatch -d postgres -q -c "CREATE DATABASE dispatch" >/dev/null

@@ -60,7 +60,7 @@ struct ServerConfiguration: Sendable, Equatable {
         Option(
             "database.url",
             "",
-            "postgres://user:password@host:5432/db[?sslmode=require] (or POSTGRES_HOST, _PORT, _USER, _PASSWORD, _DB)."
+            "postgres://user:password@host:5432/db[?sslmode=verify-full&sslrootcert=ca.crt] (or POSTGRES_HOST, _PORT, _USER, _PASSWORD, _DB, _SSLMODE, _SSLROOTCERT)."
         ),
         Option(
             "driver.ttl.seconds",

@@ -4,10 +4,35 @@ import PostgresNIO
 
 /// Where PostgreSQL is: `DATABASE_URL` (`postgres://user:password@host:port/database?sslmode=...`),
 /// or the `POSTGRES_HOST`, `POSTGRES_PORT`, `POSTGRES_USER`, `POSTGRES_PASSWORD`, `POSTGRES_DB`
-/// variables (with `POSTGRES_SSLMODE`). The password is never logged.
+/// variables (with `POSTGRES_SSLMODE`, `POSTGRES_SSLROOTCERT`). The password is never logged.
 struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertible {
+    /// libpq's `sslmode`s, but `allow` and `prefer`: a connection that may fall back to plain text can
+    /// be downgraded by anyone on the path, so those are refused.
     enum TLSMode: String, Sendable, CaseIterable {
-        case disable, prefer, require
+        /// Plain text (a database on the same host or pod network only).
+        case disable
+        /// Encrypted; the server's certificate is checked against the root certificate when one is
+        /// given (as `verify-ca`), else not at all (as libpq does).
+        case require
+        /// Encrypted; the certificate must chain to the root certificate (or the system's roots).
+        case verifyCA = "verify-ca"
+        /// Encrypted; as `verify-ca`, and the certificate must name the host connected to.
+        case verifyFull = "verify-full"
+
+        static let accepted = "disable, require, verify-ca or verify-full"
+
+        /// The mode for `text`; `prefer` and `allow` are refused with the reason.
+        static func parse(_ text: String, option: String) throws(ConfigurationError) -> TLSMode {
+            if text == "prefer" || text == "allow" {
+                throw ConfigurationError(
+                    "\(option)=\(text) lets anyone on the path downgrade the connection to plain text; use \(accepted)"
+                )
+            }
+            guard let mode = TLSMode(rawValue: text) else {
+                throw ConfigurationError("\(option) must be \(accepted), got \"\(text.prefix(40))\"")
+            }
+            return mode
+        }
     }
 
     var host: String
@@ -16,14 +41,35 @@ struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertible {
     var password: String?
     var database: String
     var tls: TLSMode
+    /// A PEM file of the root certificate(s) the server's certificate must chain to (a CloudNativePG
+    /// cluster's CA); nil: the system's roots.
+    var rootCertificate: String?
 
-    init(host: String, port: Int, username: String, password: String?, database: String, tls: TLSMode) {
+    init(
+        host: String,
+        port: Int,
+        username: String,
+        password: String?,
+        database: String,
+        tls: TLSMode,
+        rootCertificate: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.username = username
         self.password = password
         self.database = database
         self.tls = tls
+        self.rootCertificate = rootCertificate
+    }
+
+    /// Checks that a root certificate file can be read.
+    private static func readable(_ path: String?, option: String) throws(ConfigurationError) -> String? {
+        guard let path, !path.isEmpty else { return nil }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw ConfigurationError("\(option) names \(path), which cannot be read")
+        }
+        return path
     }
 
     /// Parses a `postgres://` or `postgresql://` URL.
@@ -36,9 +82,11 @@ struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertible {
         guard let user = url.user, !user.isEmpty else { throw ConfigurationError("DATABASE_URL has no user name") }
         let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
         let mode = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
-        guard let tls = TLSMode(rawValue: mode) else {
-            throw ConfigurationError("DATABASE_URL's sslmode must be disable, prefer or require, got \"\(mode)\"")
-        }
+        let tls = try TLSMode.parse(mode, option: "DATABASE_URL's sslmode")
+        self.rootCertificate = try Self.readable(
+            url.queryItems?.first { $0.name == "sslrootcert" }?.value,
+            option: "DATABASE_URL's sslrootcert"
+        )
         self.host = host
         self.port = url.port ?? 5432
         self.username = user.removingPercentEncoding ?? user
@@ -54,10 +102,8 @@ struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertible {
         guard let port = Int(portText), (1...65_535).contains(port) else {
             throw ConfigurationError("POSTGRES_PORT must be an integer in 1...65535, got \"\(portText)\"")
         }
-        let mode = environment["POSTGRES_SSLMODE"] ?? "disable"
-        guard let tls = TLSMode(rawValue: mode) else {
-            throw ConfigurationError("POSTGRES_SSLMODE must be disable, prefer or require, got \"\(mode)\"")
-        }
+        let tls = try TLSMode.parse(environment["POSTGRES_SSLMODE"] ?? "disable", option: "POSTGRES_SSLMODE")
+        self.rootCertificate = try Self.readable(environment["POSTGRES_SSLROOTCERT"], option: "POSTGRES_SSLROOTCERT")
         self.host = host
         self.port = port
         self.username = environment["POSTGRES_USER"] ?? "postgres"
@@ -92,12 +138,22 @@ struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertible {
     }
 
     private var base: PostgresClient.Configuration {
-        let tlsConfiguration: PostgresClient.Configuration.TLS =
-            switch tls {
-            case .disable: .disable
-            case .prefer: .prefer(.makeClientConfiguration())
-            case .require: .require(.makeClientConfiguration())
-            }
+        var verified = TLSConfiguration.makeClientConfiguration()
+        if let rootCertificate { verified.trustRoots = .file(rootCertificate) }
+        let tlsConfiguration: PostgresClient.Configuration.TLS
+        switch tls {
+        case .disable:
+            tlsConfiguration = .disable
+        case .require:
+            verified.certificateVerification = rootCertificate == nil ? .none : .noHostnameVerification
+            tlsConfiguration = .require(verified)
+        case .verifyCA:
+            verified.certificateVerification = .noHostnameVerification
+            tlsConfiguration = .require(verified)
+        case .verifyFull:
+            verified.certificateVerification = .fullVerification
+            tlsConfiguration = .require(verified)
+        }
         var configuration = PostgresClient.Configuration(
             host: host,
             port: port,
@@ -111,5 +167,8 @@ struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The connection target without the password, for logs.
-    var description: String { "postgres://\(username)@\(host):\(port)/\(database) (sslmode=\(tls.rawValue))" }
+    var description: String {
+        "postgres://\(username)@\(host):\(port)/\(database) (sslmode=\(tls.rawValue)"
+            + (rootCertificate.map { ", sslrootcert=\($0)" } ?? "") + ")"
+    }
 }
