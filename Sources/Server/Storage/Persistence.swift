@@ -28,5 +28,4 @@ struct Persistence: Sendable {
     func waitUntilEverythingDurable() async throws {
         try await writer?.waitUntilDurable(writer?.newestReceipt)
     }
-
 }
