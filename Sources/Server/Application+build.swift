@@ -46,8 +46,8 @@ func buildApplication(
     logger.logLevel = configuration.logLevel
     let hub = EventHub(retention: configuration.dispatch.finishedRideRetention)
     var services: [any Service] = []
-    var sinks: [any DispatchEventSink] = []
-    var persistence = Persistence.memory
+    var writer: RideWriter?
+    var store: PostgresRideStore?
     if let database = configuration.database {
         // Writes and reads have a pool each: slow or many reads never delay a commit.
         let client = PostgresClient(configuration: database.client, backgroundLogger: logger)
@@ -55,27 +55,31 @@ func buildApplication(
         var settings = RideWriter.Settings()
         settings.groupCommit = configuration.groupCommit
         settings.commitTimeout = configuration.commandDeadline
-        let writer = RideWriter(client: client, settings: settings, logger: logger)
-        persistence = Persistence(
-            writer: writer,
-            store: PostgresRideStore(client: client, readClient: readClient, logger: logger)
-        )
-        // The writer comes first: its receipt is the one commands wait on.
-        sinks.append(writer)
+        // The outbox: the hub gets each batch only once it is committed.
+        writer = RideWriter(client: client, settings: settings, outbox: hub, logger: logger)
+        store = PostgresRideStore(client: client, readClient: readClient, logger: logger)
         // Services stop in reverse order: the writer flushes before the client closes.
-        services += [client, readClient, writer]
+        services += [client, readClient]
+        services += writer.map { [$0] } ?? []
     }
-    sinks += [hub, EventMetrics()]
+    // With PostgreSQL the writer comes first (its receipt is the one commands wait on) and the hub
+    // hears from the writer; in memory the hub hears from the dispatcher.
+    let sinks: [any DispatchEventSink] = (writer.map { [$0] } ?? [hub]) + [EventMetrics()]
     let dispatcher = Dispatcher(
         configuration: configuration.dispatch,
         clock: dependencies.clock,
         rideIDs: dependencies.rideIDs,
         events: EventFanOut(sinks: sinks)
     )
+    let persistence = Persistence(
+        writer: writer,
+        rides: store.map { PostgresRideRepository(hub: hub, store: $0) }
+            ?? MemoryRideRepository(dispatcher: dispatcher, hub: hub)
+    )
     let metrics = ServiceMetrics()
     let reports = LocationReports(dispatcher: dispatcher, metrics: metrics)
     let rides = RideService(dispatcher: dispatcher, persistence: persistence)
-    let offers = OfferPolls(dispatcher: dispatcher)
+    let offers = OfferPolls(dispatcher: dispatcher, hub: hub)
     let requestMetrics = RequestMetricsRecorder()
     let lag = SchedulingLagMonitor(group: MultiThreadedEventLoopGroup.singleton)
     let admission = AdmissionControl(
@@ -111,8 +115,11 @@ func buildApplication(
         to: router,
         catalog: catalog
     )
-    DriverController(dispatcher: dispatcher, reports: reports, offers: offers).addRoutes(to: router, catalog: catalog)
-    RideController(dispatcher: dispatcher, persistence: persistence, rides: rides).addRoutes(
+    DriverController(dispatcher: dispatcher, hub: hub, reports: reports, offers: offers).addRoutes(
+        to: router,
+        catalog: catalog
+    )
+    RideController(hub: hub, persistence: persistence, rides: rides).addRoutes(
         to: router,
         catalog: catalog
     )
@@ -193,12 +200,14 @@ func buildApplication(
         },
         logger: logger
     )
-    if let store = persistence.store, let writer = persistence.writer {
+    if let store, let writer {
         // Before the server accepts requests: bring the schema up to date, then restore unfinished rides.
         application.beforeServerStarts { [logger] in
             let applied = try await Migrations.apply(on: store.client, logger: logger)
             if !applied.isEmpty { logger.info("migrations applied", metadata: ["migration.versions": "\(applied)"]) }
             let unfinished = try await store.unfinishedRides()
+            // Stored, so visible: reads and authorisation see the restored rides at once.
+            _ = hub.publish(EventBatch(events: [], rides: unfinished))
             for problem in dispatcher.restore(unfinished) {
                 logger.error("a stored ride could not be restored", metadata: ["problem": "\(problem)"])
             }

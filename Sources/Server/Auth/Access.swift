@@ -66,26 +66,27 @@ extension Caller {
 
     /// Whether the caller may see a driver: itself, an operator, or a rider whose ride that driver is
     /// coming to pick up (`accepted` or `arrived`).
-    func maySee(_ driver: Driver, in dispatcher: Dispatcher) -> Bool {
+    /// - Parameter hub: The rides and offers as clients see them (published, so durable).
+    func maySee(_ driver: Driver, in hub: EventHub) -> Bool {
         switch role {
         case .ops: return true
         case .driver: return driver.id.rawValue == subject
         case .rider:
-            guard let rideID = driver.rideID, let ride = dispatcher.ride(rideID) else { return false }
+            guard let rideID = driver.rideID, let ride = hub.ride(rideID) else { return false }
             return ride.riderID.rawValue == subject && (ride.status == .accepted || ride.status == .arrived)
         }
     }
 
     /// Whether the caller may see a ride: its rider, its driver (or the driver it is offered to), or an
     /// operator. Any other ride answers as one that does not exist.
-    func maySee(_ ride: Ride, in dispatcher: Dispatcher) -> Bool {
+    func maySee(_ ride: Ride, in hub: EventHub) -> Bool {
         switch role {
         case .ops: return true
         case .rider: return ride.riderID.rawValue == subject
         case .driver:
             if ride.driverID?.rawValue == subject { return true }
             guard let driver = try? DriverID(subject) else { return false }
-            return dispatcher.offer(heldBy: driver)?.rideID == ride.id
+            return hub.offer(heldBy: driver)?.rideID == ride.id
         }
     }
 }

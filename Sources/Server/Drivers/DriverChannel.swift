@@ -90,8 +90,8 @@ struct DriverChannel: Sendable {
         let hello = ChannelAnswer.hello(
             driver: driver,
             id: id,
-            offer: dispatcher.offer(heldBy: id),
-            ride: driver?.rideID.flatMap { dispatcher.ride($0) },
+            offer: hub.offer(heldBy: id),
+            ride: driver?.rideID.flatMap { hub.ride($0) },
             subscription: subscription
         )
         do { try await outbound.write(.text(hello)) } catch { return }

@@ -9,6 +9,8 @@ import HummingbirdAuth
 /// authorise, call the `Dispatcher`, encode.
 struct DriverController<Context: AuthRequestContext<Caller>> {
     let dispatcher: Dispatcher
+    /// Rides as published, for who may see a driver.
+    let hub: EventHub
     let reports: LocationReports
     let offers: OfferPolls
 
@@ -63,7 +65,7 @@ struct DriverController<Context: AuthRequestContext<Caller>> {
         let id = try driverID(context)
         let caller = try context.caller()
         if caller.role == .driver { try caller.mayActAs(id) }
-        guard let driver = dispatcher.driver(id), caller.maySee(driver, in: dispatcher) else {
+        guard let driver = dispatcher.driver(id), caller.maySee(driver, in: hub) else {
             throw DispatchError(.driverNotFound, "no driver with ID \(id)")
         }
         return DriverResponse(driver)

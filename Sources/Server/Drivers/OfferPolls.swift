@@ -6,6 +6,8 @@ import NIOCore
 /// or by the edge's fast path for it (`EdgeHandler`).
 struct OfferPolls: Sendable {
     let dispatcher: Dispatcher
+    /// Offers as published: with PostgreSQL, only committed ones are shown.
+    let hub: EventHub
 
     /// The open offer a driver holds, as the JSON body of the answer.
     /// - Parameter rawDriverID: The driver ID from the path.
@@ -16,7 +18,7 @@ struct OfferPolls: Sendable {
         guard dispatcher.driver(id) != nil else {
             throw DispatchError(.driverNotFound, "driver \(id) has never reported a location")
         }
-        guard let offer = dispatcher.offer(heldBy: id) else { return nil }
+        guard let offer = hub.offer(heldBy: id) else { return nil }
         return ByteBuffer(bytes: (try? JSONBody.encoder.encode(OfferResponse(offer))) ?? Data("{}".utf8))
     }
 }

@@ -16,11 +16,15 @@ enum StreamItem: Sendable, Equatable {
 }
 
 /// The in-memory fan-out of domain events to live streams (Server-Sent Events), with each ride's
-/// history so a ride's stream can start from its first event.
+/// history so a ride's stream can start from its first event, and the view of rides and offers that
+/// reads and authorisation see.
 ///
-/// It is the dispatcher's event sink, so `publish` runs under the dispatcher's lock: it only appends
-/// and yields to bounded buffers, never waits. A subscriber whose buffer is full (a slow or vanished
-/// client) is disconnected instead of slowing dispatch; it can reconnect and replay the ride's history.
+/// What reaches the hub is what clients may see. With `STORAGE=postgres` that is only what is
+/// committed: the `RideWriter` publishes each batch here after its transaction (the outbox), in commit
+/// order, so no stream, read or offer poll shows an event a crash could take back. In memory mode the
+/// hub is the dispatcher's sink directly. Either way `publish` only appends and yields to bounded
+/// buffers, never waits. A subscriber whose buffer is full (a slow or vanished client) is disconnected
+/// instead of slowing dispatch; it can reconnect and replay the ride's history.
 final class EventHub: DispatchEventSink {
     /// How many undelivered items a subscriber may have before it is disconnected.
     static let bufferLimit = 256
@@ -33,6 +37,11 @@ final class EventHub: DispatchEventSink {
 
     private struct State {
         var history: [RideID: [RideEvent]] = [:]
+        /// Each ride as of its last published event (unfinished, and finished within the retention).
+        var rides: [RideID: Ride] = [:]
+        /// The open offers, by the driver holding them, and who holds each ride's.
+        var offers: [DriverID: Offer] = [:]
+        var offerHolders: [RideID: DriverID] = [:]
         var rideSubscribers: [RideID: [UUID: Subscriber]] = [:]
         var driverSubscribers: [DriverID: [UUID: Subscriber]] = [:]
         /// Finished rides, oldest first, whose history is dropped after the retention period.
@@ -69,8 +78,33 @@ final class EventHub: DispatchEventSink {
     }
 
     func publish(_ batch: EventBatch) -> PublishReceipt? {
+        state.withLock { state in
+            for ride in batch.rides {
+                state.rides[ride.id] = ride
+                if let holder = state.offerHolders.removeValue(forKey: ride.id),
+                    state.offers[holder]?.rideID == ride.id
+                {
+                    state.offers[holder] = nil
+                }
+                if let offer = ride.offer {
+                    state.offers[offer.driverID] = offer
+                    state.offerHolders[ride.id] = offer.driverID
+                }
+            }
+        }
         publish(batch.events)
         return nil
+    }
+
+    /// A ride as of its last published event, while the hub keeps it (unfinished, or finished within
+    /// the retention period); nil otherwise.
+    func ride(_ id: RideID) -> Ride? {
+        state.withLock { $0.rides[id] }
+    }
+
+    /// The published open offer a driver holds, if any.
+    func offer(heldBy driver: DriverID) -> Offer? {
+        state.withLock { $0.offers[driver] }
     }
 
     /// Appends events to their rides' histories and yields them to the matching streams.
@@ -102,6 +136,7 @@ final class EventHub: DispatchEventSink {
                 while let oldest = state.finished.first, latest.timeIntervalSince(oldest.at) >= retention {
                     state.finished.removeFirst()
                     state.history[oldest.rideID] = nil
+                    state.rides[oldest.rideID] = nil
                 }
                 while let oldest = state.driverLogAges.first, latest.timeIntervalSince(oldest.at) >= retention {
                     state.driverLogAges.removeFirst()

@@ -27,34 +27,14 @@ struct EventStreamController<Context: AuthRequestContext<Caller>> {
         let id = try RideID(context.parameters.get("rideId") ?? "")
         let caller = try context.caller()
         // Someone else's ride answers exactly as one that does not exist.
-        let ride: Ride? =
-            if let ride = dispatcher.ride(id) { ride } else { try await persistence.store?.ride(id) }
-        guard let ride, caller.maySee(ride, in: dispatcher) else {
+        guard let ride = try await persistence.rides.ride(id), caller.maySee(ride, in: hub) else {
             throw DispatchError(.rideNotFound, "no ride with ID \(id)")
         }
         return try await stream(for: caller) { () async throws -> AsyncStream<StreamItem> in
-            if let stream = hub.subscribe(toRide: id) { return stream }
-            guard let store = persistence.store else { throw DispatchError(.rideNotFound, "no ride with ID \(id)") }
-            // Not (all) in memory: subscribe to what comes next first, then replay what is stored, so
-            // no event falls between the two; live events the replay already had are skipped.
-            let live = hub.subscribeLive(toRide: id)
-            let stored = try await store.events(of: id)
-            guard !stored.isEmpty else { throw DispatchError(.rideNotFound, "no ride with ID \(id)") }
-            let lastStored = stored.last?.sequence ?? 0
-            let ended = stored.last?.isFinal ?? false
-            let (stream, continuation) = AsyncStream.makeStream(of: StreamItem.self)
-            let forward = Task {
-                for event in stored { continuation.yield(.stored(event)) }
-                if !ended {
-                    for await item in live {
-                        if case .event(let event) = item, event.sequence <= lastStored { continue }
-                        continuation.yield(item)
-                    }
-                }
-                continuation.finish()
+            guard let events = try await persistence.rides.events(of: ride.id) else {
+                throw DispatchError(.rideNotFound, "no ride with ID \(id)")
             }
-            continuation.onTermination = { _ in forward.cancel() }
-            return stream
+            return events
         }
     }
 

@@ -5,12 +5,12 @@ import Hummingbird
 import HummingbirdAuth
 
 /// The ride endpoints: create, read, cancel, and the driver's actions. Thin: decode, authorise, call
-/// the `Dispatcher`, encode.
+/// the `RideService` (commands) or the `RideRepository` (reads), encode.
 ///
 /// Commands (create, cancel, the driver's actions) answer only after their events are durable: they are
 /// refused up front while storage is unavailable, and wait for the group commit before answering.
 struct RideController<Context: AuthRequestContext<Caller>> {
-    let dispatcher: Dispatcher
+    let hub: EventHub
     let persistence: Persistence
     let rides: RideService
 
@@ -59,10 +59,8 @@ struct RideController<Context: AuthRequestContext<Caller>> {
     @Sendable func ride(_ request: Request, context: Context) async throws -> RideResponse {
         let id = try rideID(context)
         let caller = try context.caller()
-        let ride: Ride? =
-            if let ride = dispatcher.ride(id) { ride } else { try await persistence.store?.ride(id) }
         // Someone else's ride answers exactly as one that does not exist.
-        guard let ride, caller.maySee(ride, in: dispatcher) else {
+        guard let ride = try await persistence.rides.ride(id), caller.maySee(ride, in: hub) else {
             throw DispatchError(.rideNotFound, "no ride with ID \(id)")
         }
         return RideResponse(ride)
@@ -128,22 +126,7 @@ struct RideController<Context: AuthRequestContext<Caller>> {
             }
             before = date
         }
-        let rides: [Ride]
-        if let store = persistence.store {
-            rides = try await store.history(of: owner, before: before, limit: limit)
-        } else {
-            rides = dispatcher.rides { ride in
-                let matches =
-                    switch owner {
-                    case .rider(let rider): ride.riderID == rider
-                    case .driver(let driver): ride.driverID == driver
-                    }
-                return matches && before.map { ride.requestedAt < $0 } ?? true
-            }
-            .sorted { ($0.requestedAt, $0.id) > ($1.requestedAt, $1.id) }
-            .prefix(limit)
-            .map { $0 }
-        }
+        let rides = try await persistence.rides.history(of: owner, before: before, limit: limit)
         return RideHistoryResponse(rides: rides.map(RideResponse.init))
     }
 

@@ -22,7 +22,7 @@ struct RideService: Sendable {
     ) async throws -> (ride: Ride, created: Bool) {
         try persistence.checkAvailable()
         // A key used before a restart is only in the store.
-        if let key, let stored = try await persistence.store?.ride(idempotencyKey: key, rider: request.riderID) {
+        if let key, let stored = try await persistence.rides.ride(idempotencyKey: key, rider: request.riderID) {
             guard stored.request == request else {
                 throw DispatchError(
                     .idempotencyKeyReused,

@@ -2,16 +2,13 @@ import DispatchCore
 import Foundation
 
 /// How rides are kept (`STORAGE`): in memory only, or in PostgreSQL through the group-committing
-/// writer and the store's reads. Controllers ask it whether commands may run and wait on it before
-/// answering.
+/// writer. Commands ask it whether they may run and wait on it before answering; reads go through its
+/// repository.
 struct Persistence: Sendable {
     /// The writer, with `STORAGE=postgres`.
     let writer: RideWriter?
-    /// The reads, with `STORAGE=postgres`.
-    let store: PostgresRideStore?
-
-    /// Everything in memory: nothing to wait for, nothing older than the dispatcher's memory.
-    static let memory = Persistence(writer: nil, store: nil)
+    /// What is read back of rides.
+    let rides: any RideRepository
 
     /// Throws `503 database_unavailable` when commands cannot be made durable now.
     func checkAvailable() throws {

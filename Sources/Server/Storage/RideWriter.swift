@@ -19,6 +19,10 @@ import Synchronization
 /// expiries, widening) are simply written behind. Retried batches are harmless: event inserts skip
 /// stored events, and a ride row only moves to a later sequence.
 ///
+/// It is also the outbox: each committed batch is handed, in commit order, to `outbox` (the event
+/// hub) before the commands waiting on it resume, so streams, reads and offer polls only ever show
+/// what is durable, and a client answered `201` finds its ride's events already there.
+///
 /// While PostgreSQL is unreachable, `isAvailable` is false (commands are refused with 503, readiness
 /// fails), queued batches stay queued, and the loop retries with back-off until the database returns.
 final class RideWriter: DispatchEventSink, CommandBacklog, Service {
@@ -64,6 +68,8 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     /// Told when the database becomes reachable or unreachable (`onHealthChange`).
     private let healthObserver = Mutex<(@Sendable (Bool) -> Void)?>(nil)
     private let client: PostgresClient
+    /// Where committed batches go: what clients may see.
+    private let outbox: any DispatchEventSink
     private let settings: Settings
     private let logger: Logger
     private let signal: AsyncStream<Void>.Continuation
@@ -81,8 +87,9 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     private let waitingCount = Atomic<Int>(0)
     private let oldestWaitNanoseconds = Atomic<Int64>(0)
 
-    init(client: PostgresClient, settings: Settings = Settings(), logger: Logger) {
+    init(client: PostgresClient, settings: Settings = Settings(), outbox: any DispatchEventSink, logger: Logger) {
         self.client = client
+        self.outbox = outbox
         self.settings = settings
         self.logger = logger
         (signals, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -260,6 +267,8 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         let elapsed = (clock.now - started).components
         commitDuration.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
         batchEvents.record(events.count)
+        // Visible only now, and before anyone is answered.
+        for entry in entries { _ = outbox.publish(EventBatch(events: entry.events, rides: entry.rides)) }
         let lastPosition = entries.last?.position ?? 0
         let resumed = state.withLock { state -> [Waiter] in
             state.queue.removeFirst(entries.count)

@@ -196,6 +196,71 @@ struct DurabilityTests {
         }
     }
 
+    @Test("nothing is shown before it is committed: reads, offer polls and streams wait for the outbox")
+    func durableBeforeVisible() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            var configuration = postgresConfiguration(database)
+            configuration.commandDeadline = .milliseconds(300)
+            let (application, parts) = buildApplication(
+                configuration: configuration,
+                dependencies: ApplicationDependencies(metricsRegistry: TestMetrics.registry)
+            )
+            try await TestDatabase.withClient(database) { postgres in
+                try await application.test(.live) { client in
+                    try await client.placeDriver("d1")
+                    let rideID = try await postgres.withConnection { connection -> String in
+                        try await connection.query("BEGIN", logger: TestDatabase.logger)
+                        try await connection.query("LOCK TABLE rides IN EXCLUSIVE MODE", logger: TestDatabase.logger)
+                        let original = try await client.send(.post, "/v1/rides", json: rideBody)
+                        #expect(original.errorCode == "commit_timeout")
+                        // The dispatcher has made the offer, but it is not committed: nobody sees it.
+                        let offer = try #require(parts.dispatcher.offer(heldBy: DriverID("d1")))
+                        let id = offer.rideID.rawValue
+                        #expect(try await client.send(.get, "/v1/drivers/d1/offer").status == .noContent)
+                        #expect(
+                            try await client.send(.get, "/v1/rides/\(id)", caller: .rider("rider-1")).status
+                                == .notFound
+                        )
+                        #expect(
+                            try await client.send(.get, "/v1/rides/\(id)", caller: .ops("op-1")).status == .notFound
+                        )
+                        #expect(
+                            try await client.send(.get, "/v1/rides/\(id)/events", caller: .ops("op-1")).status
+                                == .notFound
+                        )
+                        #expect(parts.hub.ride(offer.rideID) == nil)
+                        try await connection.query("ROLLBACK", logger: TestDatabase.logger)
+                        return id
+                    }
+                    // Committed behind, then shown: the offer, the ride and both events.
+                    var poll = try await client.send(.get, "/v1/drivers/d1/offer")
+                    for _ in 0..<100 where poll.status != .ok {
+                        try await Task.sleep(for: .milliseconds(50))
+                        poll = try await client.send(.get, "/v1/drivers/d1/offer")
+                    }
+                    #expect(poll.status == .ok)
+                    #expect(
+                        try await storedRide(rideID, in: postgres)?.eventTypes == ["ride_requested", "ride_offered"]
+                    )
+                    let ride = try await client.send(.get, "/v1/rides/\(rideID)", caller: .rider("rider-1"))
+                    #expect(try ride.json(RideJSON.self).status == "offered")
+                    // The ride's stream replays what is committed; a cancellation ends it.
+                    let cancelled = try await client.send(
+                        .post,
+                        "/v1/rides/\(rideID)/cancel",
+                        json: #"{"riderId": "rider-1"}"#
+                    )
+                    #expect(cancelled.status == .ok)
+                    let events = try parseEvents(
+                        try await client.send(.get, "/v1/rides/\(rideID)/events", caller: .rider("rider-1")).text
+                    )
+                    #expect(events.map(\.event) == ["ride_requested", "ride_offered", "ride_cancelled"])
+                    #expect(events.map(\.id) == ["1", "2", "3"])
+                }
+            }
+        }
+    }
+
     @Test("a read the database cannot answer in time is 503 database_unavailable, and commits are not held up")
     func readUnavailable() async throws {
         try await TestDatabase.withFreshDatabase { database in
@@ -271,8 +336,14 @@ struct DurabilityTests {
             }
             try await TestDatabase.withClient(database) { postgres in
                 try await makePostgresApplication(database).test(.live) { client in
-                    let offered = try await client.send(.get, "/v1/rides/\(ids["offered"] ?? "")").json(RideJSON.self)
-                    #expect(offered.status == "requested")  // its offer is re-made when drivers report
+                    // Its offer is re-made when drivers report; reads show it searching once the resumed
+                    // search is committed (until then, they show what is stored: the old offer).
+                    var offered = try await client.send(.get, "/v1/rides/\(ids["offered"] ?? "")").json(RideJSON.self)
+                    for _ in 0..<100 where offered.status != "requested" {
+                        try await Task.sleep(for: .milliseconds(20))
+                        offered = try await client.send(.get, "/v1/rides/\(ids["offered"] ?? "")").json(RideJSON.self)
+                    }
+                    #expect(offered.status == "requested")
                     let assigned = try await client.send(.get, "/v1/rides/\(ids["assigned"] ?? "")").json(RideJSON.self)
                     #expect(assigned.status == "accepted")
                     #expect(assigned.driverId == "assigned-driver")
