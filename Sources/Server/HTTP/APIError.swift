@@ -88,6 +88,30 @@ extension APIError {
             default:
                 self.init(.badRequest, code: "invalid_query", error.message)
             }
+        case let error as CommandNotDurable:
+            switch error {
+            case .unavailable:
+                self.init(
+                    .serviceUnavailable,
+                    code: "database_unavailable",
+                    "the database is unreachable or behind; the command was not applied, retry later",
+                    retryAfterSeconds: 2
+                )
+            case .late:
+                self.init(
+                    .serviceUnavailable,
+                    code: "commit_timeout",
+                    "the command was applied but is not yet durable; re-read the ride, or retry with the same Idempotency-Key"
+                )
+            case .refused:
+                // The reason names the database's constraint and message: for the log and the dead
+                // letter, not for the client.
+                self.init(
+                    .internalServerError,
+                    code: "storage_refused",
+                    "the database refused to store this command's outcome; it is kept for an operator to repair"
+                )
+            }
         case is StorageUnavailable:
             self.init(
                 .serviceUnavailable,

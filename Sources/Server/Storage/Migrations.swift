@@ -89,6 +89,22 @@ enum Migrations {
                 "CREATE UNIQUE INDEX rides_by_idempotency_key ON rides (rider_id, idempotency_key)",
             ]
         ),
+        Migration(
+            version: 3,
+            name: "dead letters: entries the database refused for good",
+            statements: [
+                """
+                CREATE TABLE dead_letters (
+                    id bigserial PRIMARY KEY,
+                    position bigint NOT NULL,
+                    ride_ids text[] NOT NULL,
+                    events jsonb NOT NULL,
+                    error text NOT NULL,
+                    refused_at timestamptz NOT NULL DEFAULT now()
+                )
+                """
+            ]
+        ),
     ]
 
     /// Applies every migration not yet applied, each in its own transaction, under the advisory lock.

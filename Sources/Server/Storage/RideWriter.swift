@@ -40,31 +40,17 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         var groupCommit = true
     }
 
-    private struct Entry: Sendable {
-        let position: UInt64
-        let events: [RideEvent]
-        let rides: [Ride]
-    }
-
     private struct Waiter {
-        let position: UInt64
-        let since: ContinuousClock.Instant
-        let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Void, any Error>
     }
 
     private struct State {
-        var queue: Deque<Entry> = []
-        var queuedEvents = 0
-        var nextPosition: UInt64 = 1
-        var committed: UInt64 = 0
-        var waiters: [UInt64: Waiter] = [:]
-        var nextWaiter: UInt64 = 0
+        var log: GroupCommit<Waiter, ContinuousClock.Instant>
         var healthy = false
         var lastSuccess: ContinuousClock.Instant?
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     /// Told when the database becomes reachable or unreachable (`onHealthChange`).
     private let healthObserver = Mutex<(@Sendable (Bool) -> Void)?>(nil)
     private let client: PostgresClient
@@ -80,6 +66,7 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     private let batchEvents = Recorder(label: "dispatch_store_batch_events", aggregate: true)
     private let commitDuration = Timer(label: "dispatch_store_commit_seconds", preferredDisplayUnit: .seconds)
     private let errors = Counter(label: "dispatch_store_errors_total")
+    private let deadLetters = Counter(label: "dispatch_store_dead_letters_total")
     private let available = Gauge(label: "dispatch_store_available")
     private let commitWait = Timer(label: "dispatch_command_commit_wait_seconds", preferredDisplayUnit: .seconds)
     private let waiting = Gauge(label: "dispatch_commands_waiting")
@@ -90,6 +77,9 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     init(client: PostgresClient, settings: Settings = Settings(), outbox: any DispatchEventSink, logger: Logger) {
         self.client = client
         self.outbox = outbox
+        self.state = Mutex(
+            State(log: GroupCommit(maximumBatchEvents: settings.maximumBatchEvents, groupCommit: settings.groupCommit))
+        )
         self.settings = settings
         self.logger = logger
         (signals, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -98,13 +88,7 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     // MARK: Sink
 
     func publish(_ batch: EventBatch) -> PublishReceipt? {
-        let position = state.withLock { state in
-            let position = state.nextPosition
-            state.nextPosition += 1
-            state.queue.append(Entry(position: position, events: batch.events, rides: batch.rides))
-            state.queuedEvents += batch.events.count
-            return position
-        }
+        let position = state.withLock { $0.log.enqueue(events: batch.events, rides: batch.rides) }
         signal.yield()
         return PublishReceipt(position: position)
     }
@@ -113,18 +97,12 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
 
     /// Whether commands may run now: the database answered recently and the queue is not overfull.
     var isAvailable: Bool {
-        state.withLock { $0.healthy && $0.queuedEvents < settings.queueCapacity }
+        state.withLock { $0.healthy && $0.log.queuedEvents < settings.queueCapacity }
     }
 
-    /// Throws `503 database_unavailable` unless commands may run now.
+    /// Throws `CommandNotDurable.unavailable` unless commands may run now.
     func checkAvailable() throws {
-        guard isAvailable else {
-            throw APIError(
-                .serviceUnavailable,
-                code: "database_unavailable",
-                "the database is unreachable or behind; the command was not applied, retry later"
-            )
-        }
+        guard isAvailable else { throw CommandNotDurable.unavailable }
     }
 
     /// Commands waiting for their commit now (admission control's signal).
@@ -135,28 +113,26 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
 
     /// The receipt of the newest batch taken so far: once it is committed, so is every batch before it.
     var newestReceipt: PublishReceipt? {
-        state.withLock { $0.nextPosition > 1 ? PublishReceipt(position: $0.nextPosition - 1) : nil }
+        state.withLock { $0.log.newestPosition > 0 ? PublishReceipt(position: $0.log.newestPosition) : nil }
     }
 
     /// Waits until the batch with this receipt is committed.
-    /// - Throws: `503 commit_timeout` after `commitTimeout`: the command was applied in memory but its
-    ///   durability is unknown; the client should re-read the ride or retry with its idempotency key.
+    /// - Throws: `CommandNotDurable.late` after `commitTimeout`: the command was applied in memory but
+    ///   its durability is unknown; the client should re-read the ride or retry with its idempotency
+    ///   key. `CommandNotDurable.refused` when the database refused the command's events for good.
     func waitUntilDurable(_ receipt: PublishReceipt?) async throws {
         guard let receipt else { return }
         let since = clock.now
         defer { commitWait.record(duration: clock.now - since) }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let ready = state.withLock { state -> Bool in
-                guard state.committed < receipt.position else { return true }
-                state.nextWaiter += 1
-                state.waiters[state.nextWaiter] = Waiter(
-                    position: receipt.position,
-                    since: since,
-                    deadline: since + settings.commitTimeout,
-                    continuation: continuation
+                let waits = state.log.wait(
+                    for: receipt.position,
+                    until: since + settings.commitTimeout,
+                    Waiter(continuation: continuation)
                 )
-                waitingCount.store(state.waiters.count, ordering: .relaxed)
-                return false
+                waitingCount.store(state.log.waiterCount, ordering: .relaxed)
+                return !waits
             }
             if ready { continuation.resume() }
         }
@@ -176,11 +152,8 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
             group.cancelAll()
         }
         // Anyone still waiting gets an answer.
-        let remaining = state.withLock { state in
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
-        }
-        for waiter in remaining { waiter.continuation.resume(throwing: Self.commitTimeoutError) }
+        let remaining = state.withLock { $0.log.removeAllWaiters() }
+        for waiter in remaining { waiter.continuation.resume(throwing: CommandNotDurable.late) }
     }
 
     /// Commits queued batches, all that are queued at once, until shutdown; then flushes what is left
@@ -188,8 +161,8 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     private func writeLoop() async {
         var failures = 0
         for await _ in signals {
-            while !Task.isCancelled, let entries = nextEntries() {
-                if await commit(entries) {
+            while !Task.isCancelled, let batch = state.withLock({ $0.log.nextBatch() }) {
+                if await write(batch) {
                     failures = 0
                 } else {
                     failures += 1
@@ -199,10 +172,10 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
             }
         }
         let deadline = clock.now + settings.statementTimeout
-        while clock.now < deadline, let entries = nextEntries() {
-            if !(await commit(entries)) { try? await Task.sleep(for: .milliseconds(100)) }
+        while clock.now < deadline, let batch = state.withLock({ $0.log.nextBatch() }) {
+            if !(await write(batch)) { try? await Task.sleep(for: .milliseconds(100)) }
         }
-        let lost = state.withLock { $0.queuedEvents }
+        let lost = state.withLock { $0.log.queuedEvents }
         if lost > 0 {
             logger.error(
                 "shutting down with events not written (they were not acknowledged; recovery re-makes offers)",
@@ -211,80 +184,123 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         }
     }
 
-    private func nextEntries() -> [Entry]? {
-        state.withLock { state -> [Entry]? in
-            guard !state.queue.isEmpty else { return nil }
-            var taken: [Entry] = []
-            var events = 0
-            for entry in state.queue {
-                if !taken.isEmpty, !settings.groupCommit || events + entry.events.count > settings.maximumBatchEvents {
-                    break
-                }
-                taken.append(entry)
-                events += entry.events.count
-            }
-            return taken
-        }
-    }
-
-    /// Writes entries in one transaction (one statement when the batch fits in one, see
-    /// `RideRows.write`). On success they leave the queue and their waiters resume.
-    private func commit(_ entries: [Entry]) async -> Bool {
-        var latest: [RideID: Ride] = [:]
-        for entry in entries {
-            for ride in entry.rides { latest[ride.id] = ride }
-        }
-        let rides = Array(latest.values)
-        let events = entries.flatMap(\.events)
+    /// Writes a batch and applies the outcome to the log.
+    /// - Returns: False when the database was unavailable (the caller backs off).
+    private func write(_ batch: GroupCommit<Waiter, ContinuousClock.Instant>.Batch) async -> Bool {
         let started = clock.now
         do {
-            try await withTimeout(settings.statementTimeout) { [client, logger] in
-                if let single = RideRows.write(rides: rides, events: events) {
-                    try await client.query(single, logger: logger)
-                    return
-                }
-                try await client.withTransaction(logger: logger) { connection in
-                    for chunk in stride(from: 0, to: rides.count, by: 1_000) {
-                        try await connection.query(
-                            RideRows.upsert(Array(rides[chunk..<min(rides.count, chunk + 1_000)])),
-                            logger: logger
-                        )
-                    }
-                    for chunk in stride(from: 0, to: events.count, by: 5_000) {
-                        try await connection.query(
-                            RideRows.insert(Array(events[chunk..<min(events.count, chunk + 5_000)])),
-                            logger: logger
-                        )
-                    }
-                }
-            }
+            try await commit(batch.entries)
+        } catch let error as PSQLError where !StorageUnavailable.isUnavailability(error) {
+            errors.increment()
+            await refuse(batch, error: error)
+            return true
         } catch {
             errors.increment()
+            state.withLock { $0.log.unavailable(batch) }
             markHealthy(false)
             logger.warning("writing rides failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
             return false
         }
         let elapsed = (clock.now - started).components
         commitDuration.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
-        batchEvents.record(events.count)
+        batchEvents.record(batch.eventCount)
         // Visible only now, and before anyone is answered.
-        for entry in entries { _ = outbox.publish(EventBatch(events: entry.events, rides: entry.rides)) }
-        let lastPosition = entries.last?.position ?? 0
+        for entry in batch.entries { _ = outbox.publish(EventBatch(events: entry.events, rides: entry.rides)) }
         let resumed = state.withLock { state -> [Waiter] in
-            state.queue.removeFirst(entries.count)
-            state.queuedEvents -= events.count
-            state.committed = max(state.committed, lastPosition)
+            let resumed = state.log.committed(batch)
             state.healthy = true
             state.lastSuccess = clock.now
-            let done = state.waiters.filter { $0.value.position <= state.committed }
-            for key in done.keys { state.waiters[key] = nil }
-            waitingCount.store(state.waiters.count, ordering: .relaxed)
-            queueDepth.record(state.queuedEvents)
-            return Array(done.values)
+            waitingCount.store(state.log.waiterCount, ordering: .relaxed)
+            queueDepth.record(state.log.queuedEvents)
+            return resumed
         }
         available.record(1)
         for waiter in resumed { waiter.continuation.resume() }
         return true
+    }
+
+    /// The database refused a batch for its content: split it, or dead-letter the entry refused alone.
+    private func refuse(_ batch: GroupCommit<Waiter, ContinuousClock.Instant>.Batch, error: PSQLError) async {
+        let outcome = state.withLock { $0.log.refused(batch) }
+        guard case .deadLettered(let entry, let failing) = outcome else {
+            logger.warning(
+                "the database refused a batch; splitting it to find the entry",
+                metadata: ["batch.entries": "\(batch.entries.count)", "error": "\(String(reflecting: error))"]
+            )
+            return
+        }
+        deadLetters.increment()
+        let reason = Self.describe(error)
+        logger.error(
+            "the database refused an entry for good: dead-lettered, the queue goes on",
+            metadata: [
+                "position": "\(entry.position)",
+                "rides": "\(entry.rides.map(\.id.rawValue))",
+                "error": "\(reason)",
+            ]
+        )
+        do {
+            try await withTimeout(settings.statementTimeout) { [client, logger] in
+                _ = try await client.query(
+                    DeadLetters.insert(
+                        position: entry.position,
+                        events: entry.events,
+                        rides: entry.rides,
+                        error: reason
+                    ),
+                    logger: logger
+                )
+            }
+        } catch {
+            logger.error(
+                "the dead letter could not be stored; its events are in this log line only",
+                metadata: [
+                    "events": "\(entry.events.map(RideEventPayload.json))", "error": "\(String(reflecting: error))",
+                ]
+            )
+        }
+        for waiter in failing { waiter.continuation.resume(throwing: CommandNotDurable.refused(reason)) }
+    }
+
+    /// A refusal's SQLSTATE, constraint and message, for the dead letter.
+    static func describe(_ error: PSQLError) -> String {
+        let info = error.serverInfo
+        return [
+            info?[.sqlState].map { "SQLSTATE \($0)" }, info?[.constraintName].map { "constraint \($0)" },
+            info?[.message],
+        ]
+        .compactMap { $0 }.joined(separator: ", ")
+    }
+
+    /// Writes entries in one transaction (one statement when the batch fits in one, see
+    /// `RideRows.write`).
+    private func commit(_ entries: [GroupCommit<Waiter, ContinuousClock.Instant>.Entry]) async throws {
+        var latest: [RideID: Ride] = [:]
+        for entry in entries {
+            for ride in entry.rides { latest[ride.id] = ride }
+        }
+        let rides = Array(latest.values)
+        let events = entries.flatMap(\.events)
+        try await withTimeout(settings.statementTimeout) { [client, logger] in
+            if let single = RideRows.write(rides: rides, events: events) {
+                try await client.query(single, logger: logger)
+                return
+            }
+            try await client.withTransaction(logger: logger) { connection in
+                for chunk in stride(from: 0, to: rides.count, by: 1_000) {
+                    try await connection.query(
+                        RideRows.upsert(Array(rides[chunk..<min(rides.count, chunk + 1_000)])),
+                        logger: logger
+                    )
+                }
+                for chunk in stride(from: 0, to: events.count, by: 5_000) {
+                    try await connection.query(
+                        RideRows.insert(Array(events[chunk..<min(events.count, chunk + 5_000)])),
+                        logger: logger
+                    )
+                }
+            }
+        }
     }
 
     /// Fails waiters whose commit did not come in time.
@@ -293,17 +309,17 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
             try? await Task.sleep(for: .milliseconds(100))
             let now = clock.now
             let expired = state.withLock { state -> [Waiter] in
-                let late = state.waiters.filter { $0.value.deadline <= now }
-                for key in late.keys { state.waiters[key] = nil }
-                waitingCount.store(state.waiters.count, ordering: .relaxed)
-                let oldest = state.waiters.values.map(\.since).min().map { now - $0 } ?? .zero
+                let late = state.log.expire(now: now)
+                waitingCount.store(state.log.waiterCount, ordering: .relaxed)
+                // Every waiter waits `commitTimeout`: the earliest deadline is the oldest waiter's.
+                let oldest = state.log.earliestDeadline.map { now - ($0 - settings.commitTimeout) } ?? .zero
                 oldestWaitNanoseconds.store(Int64(oldest.timeInterval * 1e9), ordering: .relaxed)
-                queueDepth.record(state.queuedEvents)
-                waiting.record(state.waiters.count)
+                queueDepth.record(state.log.queuedEvents)
+                waiting.record(state.log.waiterCount)
                 oldestWaitGauge.record(oldest.timeInterval)
-                return Array(late.values)
+                return late
             }
-            for waiter in expired { waiter.continuation.resume(throwing: Self.commitTimeoutError) }
+            for waiter in expired { waiter.continuation.resume(throwing: CommandNotDurable.late) }
         }
     }
 
@@ -347,12 +363,20 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
             }
         }
     }
+}
 
-    static let commitTimeoutError = APIError(
-        .serviceUnavailable,
-        code: "commit_timeout",
-        "the command was applied but is not yet durable; re-read the ride, or retry with the same Idempotency-Key"
-    )
+/// Why a command's answer cannot say it is durable. (`APIError` maps each to its HTTP answer; storage
+/// knows nothing of HTTP.)
+enum CommandNotDurable: Error, Equatable {
+    /// The database is unreachable or the queue is full: the command was not applied
+    /// (`503 database_unavailable`).
+    case unavailable
+    /// The command was applied but its commit did not come in time: its durability is unknown
+    /// (`503 commit_timeout`).
+    case late
+    /// The database refused the command's events for good; they are in the dead-letter table
+    /// (`500 storage_refused`).
+    case refused(String)
 }
 
 /// Runs `body`, failing with `TimeoutError` if it takes longer than `duration` (and cancelling it).

@@ -261,6 +261,55 @@ struct DurabilityTests {
         }
     }
 
+    @Test("an entry the database refuses is dead-lettered; every other command commits")
+    func deadLetter() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            let (application, parts) = makePostgresService(database)
+            try await TestDatabase.withClient(database) { postgres in
+                try await application.test(.live) { client in
+                    try await client.placeDriver("d1")
+                    try await client.placeDriver("d2", metersNorth: 300)
+                    // A rule the service does not know of refuses one rider's rides.
+                    try await postgres.query(
+                        "ALTER TABLE rides ADD CONSTRAINT no_poison CHECK (rider_id <> 'poison-rider')",
+                        logger: TestDatabase.logger
+                    )
+                    let poison = rideBody.replacingOccurrences(of: "rider-1", with: "poison-rider")
+                    async let refused = client.send(.post, "/v1/rides", json: poison)
+                    async let accepted = client.send(.post, "/v1/rides", json: rideBody)
+                    let (bad, good) = try await (refused, accepted)
+                    #expect(bad.status == .internalServerError)
+                    #expect(bad.errorCode == "storage_refused")
+                    // The refusal names nothing of the database to the client.
+                    #expect(!bad.text.contains("no_poison"))
+                    #expect(good.status == .created)
+                    let id = try good.json(RideJSON.self).id
+                    #expect(try await storedRide(id, in: postgres)?.status != nil)
+                    // The queue goes on: the next command commits too.
+                    let cancelled = try await client.send(
+                        .post,
+                        "/v1/rides/\(id)/cancel",
+                        json: #"{"riderId": "rider-1"}"#
+                    )
+                    #expect(cancelled.status == .ok)
+                    #expect(try await storedRide(id, in: postgres)?.status == "cancelled")
+                    // The dead letter has the entry and the database's reason.
+                    var letters: [(String, String)] = []
+                    for try await row in try await postgres.query(
+                        "SELECT events::text, error FROM dead_letters",
+                        logger: TestDatabase.logger
+                    ).decode((String, String).self) {
+                        letters.append(row)
+                    }
+                    #expect(letters.count == 1)
+                    #expect(letters.first?.0.contains("poison-rider") == true)
+                    #expect(letters.first?.1.contains("no_poison") == true)
+                    #expect(try await parts.metricsText().contains("dispatch_store_dead_letters_total 1"))
+                }
+            }
+        }
+    }
+
     @Test("a read the database cannot answer in time is 503 database_unavailable, and commits are not held up")
     func readUnavailable() async throws {
         try await TestDatabase.withFreshDatabase { database in

@@ -21,7 +21,7 @@ struct MigrationTests {
                 ).decode((String,).self) {
                     tables.append(name)
                 }
-                #expect(tables == ["ride_events", "rides", "schema_migrations"])
+                #expect(tables == ["dead_letters", "ride_events", "rides", "schema_migrations"])
             }
         }
     }

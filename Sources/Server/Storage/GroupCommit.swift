@@ -1,0 +1,150 @@
+import DequeModule
+import DispatchCore
+
+/// The group commit's logic, without I/O or clocks of its own: what to write next, what a commit or a
+/// failure does to the queue, who to wake. `RideWriter` is the shell that runs the transactions and
+/// resumes the continuations; this is where the rules are, tested synchronously.
+///
+/// - Batches leave the queue in order, as many as fit `maximumBatchEvents` (one at a time without
+///   group commit), and one batch is in flight at a time.
+/// - A batch that fails because the database is unavailable is retried as it was.
+/// - A batch the database refuses (its data or a constraint, not its availability) is split: the
+///   first half is tried alone, and so on, until one entry is refused alone. That entry is
+///   dead-lettered: it leaves the queue with its error, its waiters fail, and everything else
+///   commits, so one bad entry never blocks a region's commands.
+/// - A waiter is resumed once its position is committed (or dead-lettered: then with the refusal), or
+///   expired at its deadline.
+struct GroupCommit<Waiter, Instant: Comparable> {
+    /// One command's events and the rides they changed, at a position in the log.
+    struct Entry {
+        let position: UInt64
+        let events: [RideEvent]
+        let rides: [Ride]
+    }
+
+    /// What to write: the entries at the head of the queue.
+    struct Batch {
+        let entries: [Entry]
+        var eventCount: Int { entries.reduce(0) { $0 + $1.events.count } }
+    }
+
+    /// What a refusal leads to.
+    enum Refusal {
+        /// The batch is split; try `nextBatch()` again.
+        case split
+        /// This entry was refused alone: it left the queue, these waiters are to fail.
+        case deadLettered(Entry, failing: [Waiter])
+    }
+
+    private struct Waiting {
+        let position: UInt64
+        let deadline: Instant
+        let waiter: Waiter
+    }
+
+    let maximumBatchEvents: Int
+    let groupCommit: Bool
+
+    private(set) var queue: Deque<Entry> = []
+    private(set) var queuedEvents = 0
+    private(set) var committed: UInt64 = 0
+    private var nextPosition: UInt64 = 1
+    private var inFlight = false
+    /// While bisecting a refused batch: the most entries the next batch may take.
+    private var splitLimit: Int?
+    private var waiters: [UInt64: Waiting] = [:]
+    private var nextWaiter: UInt64 = 0
+
+    init(maximumBatchEvents: Int, groupCommit: Bool = true) {
+        self.maximumBatchEvents = maximumBatchEvents
+        self.groupCommit = groupCommit
+    }
+
+    /// The position the newest entry got; 0 before the first.
+    var newestPosition: UInt64 { nextPosition - 1 }
+
+    /// How many waiters there are.
+    var waiterCount: Int { waiters.count }
+
+    /// Appends a command's events; returns their position.
+    mutating func enqueue(events: [RideEvent], rides: [Ride]) -> UInt64 {
+        let position = nextPosition
+        nextPosition += 1
+        queue.append(Entry(position: position, events: events, rides: rides))
+        queuedEvents += events.count
+        return position
+    }
+
+    /// Registers a waiter for a position, unless it is committed already.
+    /// - Returns: False when the position is already committed (resume at once).
+    mutating func wait(for position: UInt64, until deadline: Instant, _ waiter: Waiter) -> Bool {
+        guard committed < position else { return false }
+        nextWaiter += 1
+        waiters[nextWaiter] = Waiting(position: position, deadline: deadline, waiter: waiter)
+        return true
+    }
+
+    /// The next batch to write, or nil when the queue is empty or a batch is in flight.
+    mutating func nextBatch() -> Batch? {
+        guard !inFlight, !queue.isEmpty else { return nil }
+        var taken: [Entry] = []
+        var events = 0
+        let limit = splitLimit ?? (groupCommit ? Int.max : 1)
+        for entry in queue {
+            if !taken.isEmpty, taken.count >= limit || events + entry.events.count > maximumBatchEvents { break }
+            taken.append(entry)
+            events += entry.events.count
+        }
+        inFlight = true
+        return Batch(entries: taken)
+    }
+
+    /// The batch committed: it leaves the queue; returns the waiters to resume.
+    mutating func committed(_ batch: Batch) -> [Waiter] {
+        inFlight = false
+        queue.removeFirst(batch.entries.count)
+        queuedEvents -= batch.eventCount
+        let watermark = max(committed, batch.entries.last?.position ?? committed)
+        committed = watermark
+        return takeWaiters { $0.position <= watermark }
+    }
+
+    /// The batch failed for want of the database: it stays at the head, to be retried as it is.
+    mutating func unavailable(_ batch: Batch) {
+        inFlight = false
+    }
+
+    /// The database refused the batch for its content.
+    mutating func refused(_ batch: Batch) -> Refusal {
+        inFlight = false
+        guard batch.entries.count == 1, let entry = batch.entries.first else {
+            splitLimit = max(1, batch.entries.count / 2)
+            return .split
+        }
+        splitLimit = nil
+        queue.removeFirst()
+        queuedEvents -= entry.events.count
+        committed = max(committed, entry.position)
+        let failing = takeWaiters { $0.position == entry.position }
+        return .deadLettered(entry, failing: failing)
+    }
+
+    /// Removes the waiters past their deadline; returns them to fail.
+    mutating func expire(now: Instant) -> [Waiter] {
+        takeWaiters { $0.deadline <= now }
+    }
+
+    /// Removes every waiter (at shutdown).
+    mutating func removeAllWaiters() -> [Waiter] {
+        takeWaiters { _ in true }
+    }
+
+    /// The earliest deadline among those waiting, for "how long has the oldest waited".
+    var earliestDeadline: Instant? { waiters.values.map(\.deadline).min() }
+
+    private mutating func takeWaiters(where predicate: (Waiting) -> Bool) -> [Waiter] {
+        let done = waiters.filter { predicate($0.value) }
+        for key in done.keys { waiters[key] = nil }
+        return done.sorted { $0.key < $1.key }.map(\.value.waiter)
+    }
+}
