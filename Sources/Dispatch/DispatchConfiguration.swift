@@ -46,8 +46,26 @@ public struct DispatchConfiguration: Hashable, Sendable {
     /// refused with `capacity_exhausted`.
     public var maximumOpenRides = 100_000
 
+    /// Watchdog: an accepted ride whose driver has not arrived within its ETA × this factor plus
+    /// `pickupGraceMargin` is handed back to searching (`PICKUP_GRACE_FACTOR`).
+    public var pickupGraceFactor: Double = 2
+    /// Watchdog: the margin added to the ETA × `pickupGraceFactor` (`PICKUP_GRACE_SECONDS`).
+    public var pickupGraceMargin: Duration = .seconds(300)
+    /// Watchdog: a driver holding an accepted or arrived ride who has not reported for this long is
+    /// treated as gone and the ride searches again (`ASSIGNED_DRIVER_TTL_SECONDS`). Longer than
+    /// `driverFreshness`: a tunnel or a lift should not cost a rider their car.
+    public var assignedDriverTTL: Duration = .seconds(120)
+    /// Watchdog: a trip in progress for longer than this is completed by the service
+    /// (`MAX_TRIP_SECONDS`).
+    public var maximumTripDuration: Duration = .seconds(4 * 3_600)
+
     /// The defaults.
     public init() {}
+
+    /// When an accepted ride's driver must have arrived, by the pickup watchdog.
+    public func pickupDeadline(acceptedAt: Date, eta: Duration?) -> Date {
+        acceptedAt + (eta ?? .zero).timeInterval * pickupGraceFactor + pickupGraceMargin.timeInterval
+    }
 
     /// The estimated time to cover a distance at the city speed.
     public func eta(for distance: Meters) -> Duration {

@@ -166,6 +166,18 @@ public final class Dispatcher: Sendable {
         }
     }
 
+    /// An operator ends a ride with a reason. See `DispatchState.end(_:as:reason:now:)`.
+    public func end(
+        _ id: RideID,
+        as ending: RideEnding,
+        reason: String,
+        operatorID: OperatorID
+    ) throws(DispatchError) -> Acknowledged<Ride> {
+        try command(by: operatorID) { state, now throws(DispatchError) in
+            try state.end(id, as: ending, reason: reason, now: now)
+        }
+    }
+
     /// Rides in memory that match a predicate (for trip history without a database).
     public func rides(where predicate: (Ride) -> Bool) -> [Ride] {
         read { state in state.rides.values.filter(predicate) }

@@ -19,6 +19,8 @@ struct DispatchRandomizedTests {
             $0.searchWidenInterval = .seconds(10)
             $0.finishedRideRetention = .seconds(120)
             $0.driverForgetAfter = .seconds(120)
+            $0.pickupGraceMargin = .seconds(60)
+            $0.assignedDriverTTL = .seconds(300)
         }
         let drivers = (0..<25).map { "d\($0)" }
         let riders = (0..<30).map { "r\($0)" }
@@ -64,6 +66,15 @@ struct DispatchRandomizedTests {
                 case 82..<85:
                     guard let ride, let current = script.ride(ride) else { continue }
                     _ = try script.cancel(ride, driver: current.driverID?.rawValue ?? driver)
+                case 85..<87:
+                    guard let ride else { continue }
+                    _ = try script.state.end(
+                        ride,
+                        as: Bool.random(using: &rng) ? .cancelled : .completed,
+                        reason: "support",
+                        now: script.now
+                    )
+                    script.collect()
                 default:
                     script.advance(Double.random(in: 0...8, using: &rng))
                 }
@@ -92,6 +103,8 @@ struct DispatchRandomizedTests {
         #expect(script.events.contains { $0.kind == .offerExpired })
         #expect(script.events.contains { $0.kind == .offerDeclined })
         #expect(script.events.contains { $0.kind == .driverCancelled })
+        #expect(script.events.contains { $0.kind == .assignmentLapsed })
+        #expect(script.events.contains { $0.reason == "support" })
         #expect(script.state.drivers.forgottenCount > 0)
     }
 }

@@ -251,7 +251,13 @@ struct RideLifecycleTests {
 struct SilenceAndCeilingTests {
     @Test("a driver with a ride is never forgotten while it holds it, however long it is silent")
     func busyDriversAreKept() throws {
-        var script = DispatchScript { $0.driverForgetAfter = .seconds(300) }
+        // (The watchdog that treats a silent assigned driver as gone is set far off here: this is
+        // about the registry.)
+        var script = DispatchScript {
+            $0.driverForgetAfter = .seconds(300)
+            $0.assignedDriverTTL = .seconds(10_000)
+            $0.pickupGraceMargin = .seconds(10_000)
+        }
         script.driver("d", distance: 100)
         let ride = try script.request("r")
         _ = try script.act(.accept, ride.id, by: "d")

@@ -268,3 +268,46 @@ struct RideAPITests {
         }
     }
 }
+
+@Suite("Operators end rides")
+struct OperatorEndTests {
+    @Test("an operator ends a stuck ride with a reason; riders and drivers cannot; bad input is 400")
+    func endRide() async throws {
+        try await makeTestApplication().test(.router) { client in
+            try await client.placeDriver("d1")
+            let id = try await client.send(.post, "/v1/rides", json: rideBody).json(RideJSON.self).id
+            #expect(try await client.send(.post, "/v1/rides/\(id)/accept", json: #"{"driverId": "d1"}"#).status == .ok)
+            let end = #"{"outcome": "cancelled", "reason": "driver's phone died; rider called support"}"#
+            // Only operators.
+            let byRider = try await client.send(.post, "/v1/rides/\(id)/end", json: end, caller: .rider("rider-1"))
+            #expect(byRider.status == .forbidden)
+            let byDriver = try await client.send(.post, "/v1/rides/\(id)/end", json: end, caller: .driver("d1"))
+            #expect(byDriver.status == .forbidden)
+            for (body, code) in [
+                (#"{"outcome": "refunded", "reason": "x"}"#, "invalid_outcome"),
+                (#"{"outcome": "cancelled", "reason": "   "}"#, "invalid_reason"),
+                (#"{"outcome": "cancelled", "reason": "a\u0007b"}"#, "invalid_reason"),
+                (#"{"outcome": "cancelled"}"#, "missing_field"),
+            ] {
+                let bad = try await client.send(.post, "/v1/rides/\(id)/end", json: body, caller: .ops("support-1"))
+                #expect(bad.status == .badRequest, "\(body)")
+                #expect(bad.errorCode == code, "\(body)")
+            }
+            let ended = try await client.send(.post, "/v1/rides/\(id)/end", json: end, caller: .ops("support-1"))
+            #expect(ended.status == .ok)
+            #expect(try ended.json(RideJSON.self).status == "cancelled")
+            // The final event says who and why; the driver is free again.
+            let events = try parseEvents(try await client.send(.get, "/v1/rides/\(id)/events").text)
+            #expect(events.last?.event == "ride_cancelled")
+            #expect(events.last?.data.operatorId == "support-1")
+            #expect(events.last?.data.reason == "driver's phone died; rider called support")
+            #expect(try await client.send(.get, "/v1/drivers/d1").json(DriverJSON.self).status == "available")
+            // Once ended, it cannot be ended again.
+            let again = try await client.send(.post, "/v1/rides/\(id)/end", json: end, caller: .ops("support-1"))
+            #expect(again.status == .conflict)
+            #expect(again.errorCode == "transition_not_allowed")
+            let missing = try await client.send(.post, "/v1/rides/nope/end", json: end, caller: .ops("support-1"))
+            #expect(missing.status == .notFound)
+        }
+    }
+}

@@ -31,6 +31,19 @@ public struct RideEvent: Hashable, Sendable {
         case rideUnfulfilled = "ride_unfulfilled"
         /// After a restart, a ride that held an offer searches again (the offer is re-made).
         case searchResumed = "search_resumed"
+        /// The service released the assigned driver before pickup (`reason`: `pickup_overdue` or
+        /// `driver_lost`); the ride searches again, never offered to that driver again.
+        case assignmentLapsed = "assignment_lapsed"
+    }
+
+    /// Why the service (a watchdog) changed a ride by itself.
+    public enum Reason: String, Hashable, Sendable, CaseIterable {
+        /// The driver had not arrived long after the pickup was due (ETA × factor + margin).
+        case pickupOverdue = "pickup_overdue"
+        /// The assigned driver stopped reporting for longer than `assignedDriverTTL`.
+        case driverLost = "driver_lost"
+        /// The trip ran past `maximumTripDuration`: the service completed it.
+        case tripTimeLimit = "trip_time_limit"
     }
 
     /// The ride.
@@ -57,6 +70,9 @@ public struct RideEvent: Hashable, Sendable {
     /// records an operator's command (the request, the cancellation, the driver's action), not on what
     /// follows from it (the next offer).
     public let operatorID: OperatorID?
+    /// Why, when the service ended or changed the ride by itself (a `Reason`'s raw value) or an
+    /// operator ended it (their words).
+    public let reason: String?
 
     /// Creates an event (the dispatcher makes them; this is for replays and tests).
     public init(
@@ -70,7 +86,8 @@ public struct RideEvent: Hashable, Sendable {
         offer: Offer?,
         searchRadius: Meters?,
         pickupDistance: Meters?,
-        operatorID: OperatorID? = nil
+        operatorID: OperatorID? = nil,
+        reason: String? = nil
     ) {
         self.rideID = rideID
         self.riderID = riderID
@@ -83,5 +100,6 @@ public struct RideEvent: Hashable, Sendable {
         self.searchRadius = searchRadius
         self.pickupDistance = pickupDistance
         self.operatorID = operatorID
+        self.reason = reason
     }
 }

@@ -16,6 +16,7 @@ extension DispatchState {
         ride.acceptedAt = now
         emit(.rideAccepted, for: &ride, at: now, driver: driver, pickupDistance: ride.pickupDistance)
         rides[id] = ride
+        watchAssignment(of: ride, driver: driver, now: now)
         return ride
     }
 
@@ -48,6 +49,7 @@ extension DispatchState {
         ride.startedAt = now
         emit(.tripStarted, for: &ride, at: now, driver: driver)
         rides[id] = ride
+        watchTrip(of: ride, driver: driver)
         return ride
     }
 
@@ -72,17 +74,23 @@ extension DispatchState {
         return searchAgain(&ride, without: driver, because: .driverCancelled, now: now)
     }
 
-    /// The driver offered or assigned is out (declined, let the offer expire, or cancelled): it is freed
-    /// and never offered this ride again, the ride drops its offer or assignment, records why in one
-    /// event, and searches again.
+    /// The driver offered or assigned is out (declined, let the offer expire, cancelled, or released
+    /// by a watchdog): it is freed and never offered this ride again, the ride drops its offer or
+    /// assignment, records why in one event, and searches again. A ride that had a driver assigned
+    /// searches for a full search timeout from now: its rider has waited already.
     /// - Returns: The ride after the search resumed (possibly already offered to someone else).
     @discardableResult
     mutating func searchAgain(
         _ ride: inout Ride,
         without driver: DriverID,
         because kind: RideEvent.Kind,
+        reason: String? = nil,
         now: Date
     ) -> Ride {
+        if ride.driverID != nil {
+            ride.search.deadline = max(ride.search.deadline, now + configuration.searchTimeout.timeInterval)
+            schedule(.searchTimeout, at: ride.search.deadline, ride: ride.id)
+        }
         drivers.release(driver, now: now)
         ride.status = .requested
         ride.offer = nil
@@ -92,7 +100,7 @@ extension DispatchState {
         ride.acceptedAt = nil
         ride.arrivedAt = nil
         ride.search.excluded.insert(driver)
-        emit(kind, for: &ride, at: now, driver: driver)
+        emit(kind, for: &ride, at: now, driver: driver, reason: reason)
         rides[ride.id] = ride
         startSearching(ride.id, now: now)
         return rides[ride.id] ?? ride

@@ -33,6 +33,13 @@ extension DispatchState {
                     continue
                 }
                 rides[ride.id] = ride
+                // A ride stuck before the restart is unstuck after it: the watchdogs run from the
+                // stored times (the driver's silence from now: it has had no chance to report).
+                if ride.status == .inProgress {
+                    watchTrip(of: ride, driver: driver)
+                } else {
+                    watchAssignment(of: ride, driver: driver, now: now)
+                }
             case .offered:
                 ride.status = .requested
                 ride.offer = nil

@@ -48,6 +48,8 @@ extension DispatchState {
             attemptGreedyMatch(id, now: now)
         case .batch:
             return
+        case .pickupDeadline, .driverSilence, .tripDeadline:
+            fireWatchdog(timer.kind, ride: &ride, at: timer.at, now: now)
         }
     }
 

@@ -94,7 +94,8 @@ public struct DispatchState: Sendable {
         driver: DriverID? = nil,
         offer: Offer? = nil,
         searchRadius: Meters? = nil,
-        pickupDistance: Meters? = nil
+        pickupDistance: Meters? = nil,
+        reason: String? = nil
     ) {
         ride.sequence += 1
         pendingEvents.append(
@@ -110,7 +111,8 @@ public struct DispatchState: Sendable {
                 searchRadius: searchRadius,
                 pickupDistance: pickupDistance,
                 // The command's first event is the act itself; what follows from it is the service's.
-                operatorID: actingOperator.take()
+                operatorID: actingOperator.take(),
+                reason: reason
             )
         )
     }
@@ -131,6 +133,12 @@ public struct DispatchState: Sendable {
             case widenSearch
             case retrySearch
             case batch
+            /// The assigned driver must have arrived by now (watchdog).
+            case pickupDeadline(DriverID)
+            /// The assigned driver must have reported since `at − assignedDriverTTL` (watchdog).
+            case driverSilence(DriverID)
+            /// The trip must have ended by now (watchdog).
+            case tripDeadline(DriverID)
         }
 
         let at: Date

@@ -80,6 +80,18 @@ struct ServerConfiguration: Sendable, Equatable {
         Option("search.widen.interval.seconds", "10", "Seconds to search at one radius before widening."),
         Option("search.timeout.seconds", "120", "Seconds a ride may search before it is unfulfilled."),
         Option(
+            "pickup.grace.factor",
+            "2",
+            "Watchdog: an accepted ride whose driver has not arrived by ETA x this + PICKUP_GRACE_SECONDS searches again."
+        ),
+        Option("pickup.grace.seconds", "300", "Watchdog: the margin added to the ETA x PICKUP_GRACE_FACTOR."),
+        Option(
+            "assigned.driver.ttl.seconds",
+            "120",
+            "Watchdog: a driver holding an accepted or arrived ride silent this long is treated as gone."
+        ),
+        Option("max.trip.seconds", "14400", "Watchdog: a trip in progress this long is completed by the service."),
+        Option(
             "service.area",
             "",
             "minLat,minLng,maxLat,maxLng: rides picked up outside are refused (422); empty: anywhere."
@@ -374,6 +386,18 @@ struct ServerConfiguration: Sendable, Equatable {
         }
         if let timeout = try values.integer("search.timeout.seconds", in: 1...86_400) {
             dispatch.searchTimeout = .seconds(timeout)
+        }
+        if let factor = try values.integer("pickup.grace.factor", in: 1...20) {
+            dispatch.pickupGraceFactor = Double(factor)
+        }
+        if let margin = try values.integer("pickup.grace.seconds", in: 0...86_400) {
+            dispatch.pickupGraceMargin = .seconds(margin)
+        }
+        if let ttl = try values.integer("assigned.driver.ttl.seconds", in: 10...86_400) {
+            dispatch.assignedDriverTTL = .seconds(ttl)
+        }
+        if let trip = try values.integer("max.trip.seconds", in: 60...604_800) {
+            dispatch.maximumTripDuration = .seconds(trip)
         }
         if let area = values.string("service.area"), !area.isEmpty {
             do {

@@ -103,6 +103,14 @@ final class EventMetrics: DispatchEventSink {
         }
     )
 
+    /// What the watchdogs did, by reason: assignments lapsed (`pickup_overdue`, `driver_lost`) and
+    /// trips the service completed (`trip_time_limit`).
+    private let lapsed = Dictionary(
+        uniqueKeysWithValues: RideEvent.Reason.allCases.map {
+            ($0.rawValue, Counter(label: "dispatch_watchdog_total", dimensions: [("reason", $0.rawValue)]))
+        }
+    )
+
     func publish(_ batch: EventBatch) -> PublishReceipt? {
         pending.withLock { pending in
             for event in batch.events { record(event, &pending) }
@@ -139,8 +147,11 @@ final class EventMetrics: DispatchEventSink {
             rides[.unfulfilled]?.increment()
         case .rideCompleted:
             rides[.completed]?.increment()
+            if event.operatorID == nil, let reason = event.reason { lapsed[reason]?.increment() }
         case .searchResumed:
             pending.openOffers.remove(event.rideID)
+        case .assignmentLapsed:
+            lapsed[event.reason ?? "unknown"]?.increment()
         case .searchWidened, .driverArrived, .tripStarted, .driverCancelled:
             break
         }

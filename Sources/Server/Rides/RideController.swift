@@ -28,6 +28,7 @@ struct RideController<Context: AuthRequestContext<Caller>> {
             return try await history(of: .driver(driver), request)
         }
         catalog.register(.post, "/v1/rides/:rideId/cancel", on: router, use: cancel)
+        catalog.register(.post, "/v1/rides/:rideId/end", on: router, use: end)
         for action in DriverAction.allCases {
             catalog.register(.post, "/v1/rides/:rideId/\(action.rawValue)", on: router) { request, context in
                 try await perform(action, request, context)
@@ -88,6 +89,18 @@ struct RideController<Context: AuthRequestContext<Caller>> {
         case (.driver, _?, _):
             throw APIError.forbidden("a driver's token cancels as the driver: leave out 'riderId'")
         }
+    }
+
+    /// `POST /v1/rides/{rideId}/end` with `{"outcome": "cancelled"|"completed", "reason"}`: operators
+    /// only, for any unfinished ride; the final event records the operator and the reason.
+    @Sendable func end(_ request: Request, context: Context) async throws -> RideResponse {
+        let id = try rideID(context)
+        guard let operatorID = try context.caller().operatorID else {
+            throw APIError.forbidden("only an operator's token may end a ride this way")
+        }
+        var request = request
+        let (ending, reason) = try await request.decodeJSON(as: EndRideRequest.self).validated()
+        return RideResponse(try await rides.end(id, as: ending, reason: reason, operatorID: operatorID))
     }
 
     /// `POST /v1/rides/{rideId}/{accept|decline|arrive|start|complete}` with `{"driverId"}`.

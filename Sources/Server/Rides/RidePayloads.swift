@@ -46,6 +46,36 @@ struct CancelRideRequest: Decodable {
     }
 }
 
+/// `POST /v1/rides/{rideId}/end`: an operator ends a ride, `cancelled` or `completed`, saying why.
+struct EndRideRequest: Decodable {
+    let outcome: String
+    let reason: String
+
+    /// The outcome and the reason, checked: 1–500 characters of reason (not only spaces), no control
+    /// characters; the reason is stored trimmed.
+    func validated() throws -> (RideEnding, String) {
+        guard let ending = RideEnding(rawValue: outcome) else {
+            throw APIError(
+                .badRequest,
+                code: "invalid_outcome",
+                "outcome must be \"cancelled\" or \"completed\", got \"\(outcome.prefix(32))\""
+            )
+        }
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Counted as JSON Schema counts (code points), before trimming.
+        guard !trimmed.isEmpty, reason.unicodeScalars.count <= 500,
+            !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw APIError(
+                .badRequest,
+                code: "invalid_reason",
+                "reason must be 1-500 characters without control characters"
+            )
+        }
+        return (ending, trimmed)
+    }
+}
+
 /// A ride as the API shows it; fields without a value are omitted.
 struct RideResponse: ResponseCodable, Equatable {
     let id: String
@@ -136,6 +166,9 @@ struct RideEventPayload: Codable, Equatable {
     let pickupDistanceMeters: Double?
     /// The operator who did this for the rider or driver (support), when one did.
     let operatorId: String?
+    /// Why the service or an operator changed the ride, when one says (`assignment_lapsed`, a
+    /// completion by the trip watchdog, an operator's ending).
+    let reason: String?
 
     init(_ event: RideEvent) {
         rideId = event.rideID.rawValue
@@ -161,5 +194,6 @@ struct RideEventPayload: Codable, Equatable {
         searchRadiusMeters = event.searchRadius?.value
         pickupDistanceMeters = event.pickupDistance.map { ($0.value * 10).rounded() / 10 }
         operatorId = event.operatorID?.rawValue
+        reason = event.reason
     }
 }

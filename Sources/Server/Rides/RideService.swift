@@ -68,6 +68,14 @@ struct RideService: Sendable {
         return acknowledged.value
     }
 
+    /// An operator ends a ride (cancelled or completed) with a reason, recorded on its final event.
+    func end(_ ride: RideID, as ending: RideEnding, reason: String, operatorID: OperatorID) async throws -> Ride {
+        try persistence.checkAvailable()
+        let acknowledged = try dispatcher.end(ride, as: ending, reason: reason, operatorID: operatorID)
+        try await persistence.waitUntilDurable(acknowledged.receipt)
+        return acknowledged.value
+    }
+
     /// The rider cancels.
     func cancel(_ ride: RideID, byRider rider: RiderID, operatorID: OperatorID? = nil) async throws -> Ride {
         try persistence.checkAvailable()

@@ -216,5 +216,7 @@ extension LoadTest {
     }
 
     /// Events that end a driver's part in a ride.
-    static let endings: Set<String> = ["offer_expired", "ride_cancelled", "ride_unfulfilled", "driver_cancelled"]
+    static let endings: Set<String> = [
+        "offer_expired", "ride_cancelled", "ride_unfulfilled", "driver_cancelled", "assignment_lapsed",
+    ]
 }

@@ -83,10 +83,11 @@ public struct ConsistencyCheck: Sendable {
             ride.driverID = driverID
             holdings[driverID, default: []].append((at, rideID, true))
         } else if let driver = ride.driverID,
-            ["ride_completed", "ride_cancelled", "driver_cancelled", "ride_unfulfilled"].contains(type)
+            ["ride_completed", "ride_cancelled", "driver_cancelled", "assignment_lapsed", "ride_unfulfilled"]
+                .contains(type)
         {
             holdings[driver, default: []].append((at, rideID, false))
-            if type == "driver_cancelled" { ride.driverID = nil }
+            if type == "driver_cancelled" || type == "assignment_lapsed" { ride.driverID = nil }
         }
         rides[rideID] = ride
     }
