@@ -53,10 +53,11 @@ public final class Dispatcher: Sendable {
     /// Hands the state's pending events to the sink, with the current value of each ride they concern.
     private static func publish(from state: inout DispatchState, to sink: any DispatchEventSink) -> PublishReceipt? {
         let produced = state.drainEvents()
-        guard !produced.isEmpty else { return nil }
+        let statuses = state.drainStatusChanges()
+        guard !produced.isEmpty || !statuses.isEmpty else { return nil }
         var seen = Set<RideID>()
         let rides = produced.compactMap { event in seen.insert(event.rideID).inserted ? state.ride(event.rideID) : nil }
-        return sink.publish(EventBatch(events: produced, rides: rides))
+        return sink.publish(EventBatch(events: produced, rides: rides, driverStatuses: statuses))
     }
 
     private func read<Result>(_ body: (borrowing DispatchState) -> Result) -> Result {
@@ -76,9 +77,15 @@ public final class Dispatcher: Sendable {
         }.value
     }
 
-    /// Sets a driver's status. See `DriverRegistry.setStatus(_:to:now:)`.
-    public func setStatus(_ id: DriverID, to status: DriverStatus) throws(DispatchError) -> Driver {
-        try command { state, now throws(DispatchError) in try state.drivers.setStatus(id, to: status, now: now) }.value
+    /// Sets a driver's status. See `DispatchState.setStatus(_:to:now:)`.
+    /// - Returns: The driver, with the receipt of the stored change.
+    public func setStatus(_ id: DriverID, to status: DriverStatus) throws(DispatchError) -> Acknowledged<Driver> {
+        try command { state, now throws(DispatchError) in try state.setStatus(id, to: status, now: now) }
+    }
+
+    /// Remembers drivers stored as `offline`, at start-up. See `DriverRegistry.rememberOffline(_:)`.
+    public func rememberOffline(_ ids: [DriverID]) {
+        _ = try? command { state, _ in state.rememberOffline(ids) }
     }
 
     /// A driver by ID, or nil.

@@ -1,14 +1,38 @@
-/// The events of one command, with the rides they changed (their state after the command).
+import Foundation
+
+/// The events of one command, with the rides they changed (their state after the command) and the
+/// driver status changes that must outlive a restart.
 public struct EventBatch: Sendable {
     /// The events, in order.
     public let events: [RideEvent]
     /// Each ride the events belong to, as it is after them.
     public let rides: [Ride]
+    /// Drivers' explicit status changes (`available`, `offline`), in order.
+    public let driverStatuses: [DriverStatusChange]
 
     /// Creates a batch.
-    public init(events: [RideEvent], rides: [Ride]) {
+    public init(events: [RideEvent], rides: [Ride], driverStatuses: [DriverStatusChange] = []) {
         self.events = events
         self.rides = rides
+        self.driverStatuses = driverStatuses
+    }
+}
+
+/// A driver set its own status: what is stored so that a restart never makes an offline driver
+/// available.
+public struct DriverStatusChange: Hashable, Sendable {
+    /// The driver.
+    public let driverID: DriverID
+    /// `available` or `offline`.
+    public let status: DriverStatus
+    /// When, by the service's clock.
+    public let at: Date
+
+    /// Creates a change.
+    public init(driverID: DriverID, status: DriverStatus, at: Date) {
+        self.driverID = driverID
+        self.status = status
+        self.at = at
     }
 }
 

@@ -80,6 +80,7 @@ func buildApplication(
     let reports = LocationReports(dispatcher: dispatcher, metrics: metrics)
     let rides = RideService(dispatcher: dispatcher, persistence: persistence)
     let offers = OfferPolls(dispatcher: dispatcher, hub: hub)
+    let statuses = DriverStatusService(dispatcher: dispatcher, persistence: persistence)
     let requestMetrics = RequestMetricsRecorder()
     let lag = SchedulingLagMonitor(group: MultiThreadedEventLoopGroup.singleton)
     let admission = AdmissionControl(
@@ -115,7 +116,7 @@ func buildApplication(
         to: router,
         catalog: catalog
     )
-    DriverController(dispatcher: dispatcher, hub: hub, reports: reports, offers: offers).addRoutes(
+    DriverController(dispatcher: dispatcher, hub: hub, reports: reports, offers: offers, statuses: statuses).addRoutes(
         to: router,
         catalog: catalog
     )
@@ -132,6 +133,7 @@ func buildApplication(
         hub: hub,
         reports: reports,
         rides: rides,
+        statuses: statuses,
         limiter: limiter,
         streams: streams
     )
@@ -212,6 +214,9 @@ func buildApplication(
                 logger.error("a stored ride could not be restored", metadata: ["problem": "\(problem)"])
             }
             logger.info("rides restored", metadata: ["rides.count": "\(unfinished.count)"])
+            let offline = try await store.offlineDrivers(limit: configuration.dispatch.maximumDrivers)
+            dispatcher.rememberOffline(offline)
+            logger.info("offline drivers remembered", metadata: ["drivers.count": "\(offline.count)"])
             writer.markHealthy(true)
         }
     }

@@ -19,8 +19,8 @@ struct DispatchRandomizedTests {
             $0.searchWidenInterval = .seconds(10)
             $0.finishedRideRetention = .seconds(120)
             $0.driverForgetAfter = .seconds(120)
-            $0.pickupGraceMargin = .seconds(60)
-            $0.assignedDriverTTL = .seconds(300)
+            $0.pickupGraceMargin = .seconds(20)
+            $0.assignedDriverTTL = .seconds(150)
         }
         let drivers = (0..<25).map { "d\($0)" }
         let riders = (0..<30).map { "r\($0)" }

@@ -15,6 +15,8 @@ struct DispatchScript {
     var now = Date(timeIntervalSince1970: 1_800_000_000)
     /// Every event so far, in order.
     var events: [RideEvent] = []
+    /// Every driver status change to be stored, in order.
+    var statusChanges: [DriverStatusChange] = []
     var rideNumber = 0
 
     init(_ configure: (inout DispatchConfiguration) -> Void = { _ in }) {
@@ -91,6 +93,7 @@ struct DispatchScript {
 
     mutating func collect() {
         events += state.drainEvents()
+        statusChanges += state.drainStatusChanges()
     }
 
     func ride(_ id: RideID) -> Ride? { state.ride(id) }

@@ -178,6 +178,31 @@ struct DriverRegistryTests {
         #expect(found.first?.coordinate == moved)
     }
 
+    @Test("a driver who went offline comes back offline: after being forgotten, and after a restart")
+    func offlineIsRemembered() throws {
+        var registry = DriverRegistry(freshness: .seconds(30), forgetAfter: .seconds(300))
+        _ = try registry.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0)
+        _ = try registry.updateLocation(id("d2"), to: cityHall, recordedAt: nil, now: t0)
+        _ = try registry.setStatus(id("d1"), to: .offline, now: t0 + 1)
+        _ = registry.expireStale(now: t0 + 400)
+        #expect(registry.driver(id("d1")) == nil)
+        #expect(registry.driver(id("d2")) == nil)
+        _ = try registry.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0 + 401)
+        _ = try registry.updateLocation(id("d2"), to: cityHall, recordedAt: nil, now: t0 + 401)
+        #expect(registry.driver(id("d1"))?.status == .offline)
+        #expect(registry.driver(id("d2"))?.status == .available)
+        #expect(try nearbyIDs(&registry, at: t0 + 401) == ["d2"])
+        // After a restart: the stored offline drivers are remembered until they report.
+        var restarted = DriverRegistry(freshness: .seconds(30))
+        restarted.rememberOffline([id("d1")])
+        _ = try restarted.updateLocation(id("d1"), to: cityHall, recordedAt: nil, now: t0)
+        #expect(restarted.driver(id("d1"))?.status == .offline)
+        #expect(try nearbyIDs(&restarted, at: t0) == [])
+        // Once it says so, it is available, and stays so.
+        _ = try restarted.setStatus(id("d1"), to: .available, now: t0 + 1)
+        #expect(try nearbyIDs(&restarted, at: t0 + 1) == ["d1"])
+    }
+
     @Test("a stale driver set available stays out until it reports again")
     func availableWhileStale() throws {
         var registry = DriverRegistry(freshness: .seconds(30))

@@ -38,6 +38,10 @@ public struct DriverRegistry: Sendable {
     private var forgetQueue: Deque<(id: DriverID, updatedAt: Date)> = []
     /// Drivers by status, kept as they change, so that counting them never walks every driver.
     private var byStatus = DriverCounts()
+    /// Drivers known to be `offline` but not held in memory (forgotten after falling silent, or not yet
+    /// heard from since a restart): such a driver comes back `offline`, not `available`, when it
+    /// reports again. At most `maximumDrivers` of them.
+    private(set) var offlineAbsent: Set<DriverID> = []
 
     /// Creates an empty registry.
     /// - Parameters:
@@ -134,7 +138,10 @@ public struct DriverRegistry: Sendable {
                     )
                 }
             }
-            store(Driver(id: id, status: .available, location: location, updatedAt: now, positionTime: positionTime))
+            // A driver who went offline stays offline until it says otherwise, across forgetting and
+            // restarts.
+            let status: DriverStatus = offlineAbsent.remove(id) != nil ? .offline : .available
+            store(Driver(id: id, status: status, location: location, updatedAt: now, positionTime: positionTime))
             outcome = .applied(isNewDriver: true)
         }
         expiryQueue.append((id, now))
@@ -260,6 +267,15 @@ public struct DriverRegistry: Sendable {
         return expired
     }
 
+    /// Remembers drivers as `offline` until they next report (after a restart: their stored status),
+    /// up to `maximumDrivers`. Drivers already in memory keep the status they have.
+    public mutating func rememberOffline(_ ids: some Sequence<DriverID>) {
+        for id in ids where drivers[id] == nil {
+            guard offlineAbsent.count < (maximumDrivers ?? Int.max) else { return }
+            offlineAbsent.insert(id)
+        }
+    }
+
     /// How many drivers were forgotten since the registry was made, for the metric.
     public private(set) var forgottenCount = 0
 
@@ -274,6 +290,7 @@ public struct DriverRegistry: Sendable {
             byStatus.add(driver.status, -1)
             index.remove(oldest.id)
             forgottenCount += 1
+            if driver.status == .offline { rememberOffline([oldest.id]) }
         }
         compactIfMostlyEmpty()
     }

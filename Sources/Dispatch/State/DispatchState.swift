@@ -32,6 +32,8 @@ public struct DispatchState: Sendable {
     var pausedSince: Date?
     /// Events produced by the current command, in order.
     var pendingEvents: [RideEvent] = []
+    /// Drivers' status changes made by the current command, to be stored.
+    var pendingStatusChanges: [DriverStatusChange] = []
     /// The operator running the current command for a rider or driver, until its first event names
     /// them (`Dispatcher` sets it around the command).
     var actingOperator: OperatorID?
@@ -53,6 +55,12 @@ public struct DispatchState: Sendable {
         return pendingEvents
     }
 
+    /// Takes the driver status changes made since the last call.
+    public mutating func drainStatusChanges() -> [DriverStatusChange] {
+        defer { pendingStatusChanges.removeAll() }
+        return pendingStatusChanges
+    }
+
     /// A ride by ID, or nil.
     public func ride(_ id: RideID) -> Ride? {
         rides[id]
@@ -68,9 +76,17 @@ public struct DispatchState: Sendable {
         try drivers.updateLocation(id, to: location, recordedAt: recordedAt, now: now)
     }
 
-    /// Sets a driver's status. See `DriverRegistry.setStatus(_:to:now:)`.
+    /// Sets a driver's status (see `DriverRegistry.setStatus(_:to:now:)`), recording the change to be
+    /// stored.
     public mutating func setStatus(_ id: DriverID, to status: DriverStatus, now: Date) throws(DispatchError) -> Driver {
-        try drivers.setStatus(id, to: status, now: now)
+        let driver = try drivers.setStatus(id, to: status, now: now)
+        pendingStatusChanges.append(DriverStatusChange(driverID: id, status: status, at: now))
+        return driver
+    }
+
+    /// Remembers drivers stored as `offline` (at start-up). See `DriverRegistry.rememberOffline(_:)`.
+    public mutating func rememberOffline(_ ids: [DriverID]) {
+        drivers.rememberOffline(ids)
     }
 
     /// Drivers by state, after expiring (and forgetting) what is due. See `DriverRegistry.counts(now:)`.

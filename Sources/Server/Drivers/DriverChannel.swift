@@ -28,6 +28,7 @@ struct DriverChannel: Sendable {
     let hub: EventHub
     let reports: LocationReports
     let rides: RideService
+    let statuses: DriverStatusService
     /// The caller's rate limits, the same buckets as its HTTP requests.
     let limiter: RateLimiter
     /// A channel is one of the driver's (at most two) event streams.
@@ -173,7 +174,7 @@ struct DriverChannel: Sendable {
                 let outcome = try reports.apply(report, from: driver)
                 return message.id.map { ChannelAnswer.ack(id: $0, outcome: outcome) }
             case .status(let raw):
-                let changed = try dispatcher.setStatus(driver, to: DriverStatus(settable: raw))
+                let changed = try await statuses.setStatus(driver, to: DriverStatus(settable: raw))
                 return message.id.map { ChannelAnswer.ack(id: $0, driver: changed) }
             case .act(let action, let ride):
                 let changed = try await rides.perform(action, on: ride, by: driver)

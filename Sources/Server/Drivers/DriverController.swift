@@ -6,13 +6,14 @@ import Hummingbird
 import HummingbirdAuth
 
 /// The driver endpoints: location reports, status, lookup and nearby search. Thin: decode,
-/// authorise, call the `Dispatcher`, encode.
+/// authorise, call the `Dispatcher` (or the `DriverStatusService`, for the stored status), encode.
 struct DriverController<Context: AuthRequestContext<Caller>> {
     let dispatcher: Dispatcher
     /// Rides as published, for who may see a driver.
     let hub: EventHub
     let reports: LocationReports
     let offers: OfferPolls
+    let statuses: DriverStatusService
 
     func addRoutes(to router: Router<Context>, catalog: RouteCatalog) {
         catalog.register(.put, "/v1/drivers/:driverId/location", on: router, use: updateLocation)
@@ -55,7 +56,7 @@ struct DriverController<Context: AuthRequestContext<Caller>> {
         var request = request
         let body = try await request.decodeJSON(as: StatusUpdateRequest.self)
         let status = try DriverStatus(settable: body.status)
-        return DriverResponse(try dispatcher.setStatus(id, to: status))
+        return DriverResponse(try await statuses.setStatus(id, to: status))
     }
 
     /// `GET /v1/drivers/{driverId}` → 200 or 404. A driver reads itself; a rider reads only the driver

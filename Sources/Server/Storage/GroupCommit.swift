@@ -20,6 +20,7 @@ struct GroupCommit<Waiter, Instant: Comparable> {
         let position: UInt64
         let events: [RideEvent]
         let rides: [Ride]
+        var driverStatuses: [DriverStatusChange] = []
     }
 
     /// What to write: the entries at the head of the queue.
@@ -67,10 +68,10 @@ struct GroupCommit<Waiter, Instant: Comparable> {
     var waiterCount: Int { waiters.count }
 
     /// Appends a command's events; returns their position.
-    mutating func enqueue(events: [RideEvent], rides: [Ride]) -> UInt64 {
+    mutating func enqueue(events: [RideEvent], rides: [Ride], driverStatuses: [DriverStatusChange] = []) -> UInt64 {
         let position = nextPosition
         nextPosition += 1
-        queue.append(Entry(position: position, events: events, rides: rides))
+        queue.append(Entry(position: position, events: events, rides: rides, driverStatuses: driverStatuses))
         queuedEvents += events.count
         return position
     }

@@ -105,6 +105,20 @@ enum Migrations {
                 """
             ]
         ),
+        Migration(
+            version: 4,
+            name: "drivers' own status, kept across restarts",
+            statements: [
+                """
+                CREATE TABLE driver_states (
+                    driver_id text PRIMARY KEY,
+                    status text NOT NULL CHECK (status IN ('available', 'offline')),
+                    changed_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX driver_states_offline ON driver_states (changed_at DESC) WHERE status = 'offline'",
+            ]
+        ),
     ]
 
     /// Applies every migration not yet applied, each in its own transaction, under the advisory lock.

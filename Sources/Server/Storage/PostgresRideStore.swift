@@ -72,6 +72,17 @@ struct PostgresRideStore: Sendable {
         )
     }
 
+    /// The drivers stored as `offline`, for the dispatcher to remember at start-up.
+    func offlineDrivers(limit: Int) async throws -> [DriverID] {
+        var ids: [DriverID] = []
+        for try await (raw, ) in try await client.query(DriverStates.offline(limit: limit), logger: logger).decode(
+            (String,).self
+        ) {
+            if let id = try? DriverID(raw) { ids.append(id) }
+        }
+        return ids
+    }
+
     /// A ride's stored events, in order.
     func events(of ride: RideID) async throws -> [StoredEvent] {
         try await read { [readClient, logger] in

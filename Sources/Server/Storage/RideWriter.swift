@@ -88,7 +88,9 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     // MARK: Sink
 
     func publish(_ batch: EventBatch) -> PublishReceipt? {
-        let position = state.withLock { $0.log.enqueue(events: batch.events, rides: batch.rides) }
+        let position = state.withLock {
+            $0.log.enqueue(events: batch.events, rides: batch.rides, driverStatuses: batch.driverStatuses)
+        }
         signal.yield()
         return PublishReceipt(position: position)
     }
@@ -205,7 +207,11 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         commitDuration.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
         batchEvents.record(batch.eventCount)
         // Visible only now, and before anyone is answered.
-        for entry in batch.entries { _ = outbox.publish(EventBatch(events: entry.events, rides: entry.rides)) }
+        for entry in batch.entries {
+            _ = outbox.publish(
+                EventBatch(events: entry.events, rides: entry.rides, driverStatuses: entry.driverStatuses)
+            )
+        }
         let resumed = state.withLock { state -> [Waiter] in
             let resumed = state.log.committed(batch)
             state.healthy = true
@@ -281,8 +287,9 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         }
         let rides = Array(latest.values)
         let events = entries.flatMap(\.events)
+        let statuses = entries.flatMap(\.driverStatuses)
         try await withTimeout(settings.statementTimeout) { [client, logger] in
-            if let single = RideRows.write(rides: rides, events: events) {
+            if statuses.isEmpty, let single = RideRows.write(rides: rides, events: events) {
                 try await client.query(single, logger: logger)
                 return
             }
@@ -298,6 +305,9 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
                         RideRows.insert(Array(events[chunk..<min(events.count, chunk + 5_000)])),
                         logger: logger
                     )
+                }
+                if let upsert = DriverStates.upsert(statuses) {
+                    try await connection.query(upsert, logger: logger)
                 }
             }
         }

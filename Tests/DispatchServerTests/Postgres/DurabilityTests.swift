@@ -355,6 +355,45 @@ struct DurabilityTests {
         }
     }
 
+    @Test("a driver who went offline is still offline after a restart, however it reports")
+    func offlineSurvivesRestart() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            try await TestDatabase.withClient(database) { postgres in
+                try await makePostgresApplication(database).test(.live) { client in
+                    try await client.placeDriver("d1")
+                    try await client.placeDriver("d2", metersNorth: 400)
+                    let offline = try await client.send(.put, "/v1/drivers/d1/status", json: #"{"status": "offline"}"#)
+                    #expect(offline.status == .ok)
+                    // Stored before the answer.
+                    var stored: [String] = []
+                    for try await (status, ) in try await postgres.query(
+                        "SELECT status FROM driver_states WHERE driver_id = 'd1'",
+                        logger: TestDatabase.logger
+                    ).decode((String,).self) {
+                        stored.append(status)
+                    }
+                    #expect(stored == ["offline"])
+                }
+                try await makePostgresApplication(database).test(.live) { client in
+                    try await client.placeDriver("d1")
+                    try await client.placeDriver("d2", metersNorth: 400)
+                    #expect(try await client.send(.get, "/v1/drivers/d1").json(DriverJSON.self).status == "offline")
+                    #expect(try await client.send(.get, "/v1/drivers/d2").json(DriverJSON.self).status == "available")
+                    // The nearer, offline driver is not offered the ride.
+                    let ride = try await client.send(.post, "/v1/rides", json: rideBody)
+                    #expect(try await client.send(.get, "/v1/drivers/d1/offer").status == .noContent)
+                    var poll = try await client.send(.get, "/v1/drivers/d2/offer")
+                    for _ in 0..<50 where poll.status != .ok {
+                        try await Task.sleep(for: .milliseconds(20))
+                        poll = try await client.send(.get, "/v1/drivers/d2/offer")
+                    }
+                    #expect(poll.status == .ok)
+                    #expect(ride.status == .created)
+                }
+            }
+        }
+    }
+
     @Test("after a restart every unfinished ride is back, and sequences continue without gaps")
     func recovery() async throws {
         try await TestDatabase.withFreshDatabase { database in
