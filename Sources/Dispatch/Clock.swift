@@ -6,13 +6,32 @@ public protocol DispatchClock: Sendable {
     func now() -> Date
 }
 
-/// The real clock.
+/// The real clock: the wall-clock time at start-up, advanced by the monotonic clock.
+///
+/// Every deadline, TTL and timer in dispatch is a `Date` from this clock, so it must never jump: an
+/// NTP step of the wall clock (or an operator setting it) would otherwise expire every offer and
+/// every driver at once, or freeze them. Timestamps shown and stored come from the same clock, so
+/// they follow the wall clock's rate (the kernel slews both alike) but not its steps;
+/// `wallClockOffset` says how far apart they have drifted, for the operators' metric.
 public struct SystemClock: DispatchClock {
-    /// Creates the system clock.
-    public init() {}
+    private let wallAtStart: Date
+    private let started: ContinuousClock.Instant
 
-    /// The current wall-clock time.
-    public func now() -> Date { Date() }
+    /// Creates the system clock, anchored to the wall clock now.
+    public init() {
+        started = ContinuousClock.now
+        wallAtStart = Date()
+    }
+
+    /// The current time: never earlier than the last answer, whatever the wall clock does.
+    public func now() -> Date {
+        wallAtStart + (ContinuousClock.now - started).timeInterval
+    }
+
+    /// The wall clock minus this clock, in seconds: zero until the wall clock is stepped.
+    public var wallClockOffset: TimeInterval {
+        Date().timeIntervalSince(now())
+    }
 }
 
 /// Where new ride IDs come from: injected, so tests get predictable IDs.

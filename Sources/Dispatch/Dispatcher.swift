@@ -2,9 +2,10 @@ import Foundation
 import Geo
 import Synchronization
 
-/// The single owner of mutable dispatch state. Every operation takes the lock, reads the clock,
-/// applies the command to `DispatchState`, hands the resulting events to the sink in order, and
-/// returns. No I/O happens under the lock, and the lock is never held across an `await`.
+/// The single owner of mutable dispatch state. Every operation takes the lock, reads the clock (under
+/// the lock, so time and order agree), applies the command to `DispatchState`, hands the resulting
+/// events to the sink in order, and returns. No I/O happens under the lock, and the lock is never
+/// held across an `await`.
 public final class Dispatcher: Sendable {
     private let state: Mutex<DispatchState>
     private let clock: any DispatchClock
@@ -41,8 +42,10 @@ public final class Dispatcher: Sendable {
         by operatorID: OperatorID? = nil,
         _ body: (inout DispatchState, Date) throws(DispatchError) -> Result
     ) throws(DispatchError) -> Acknowledged<Result> {
-        let now = clock.now()
-        return try state.withLock { state throws(DispatchError) in
+        try state.withLock { state throws(DispatchError) in
+            // Read under the lock: commands apply in the order of their times, so no event is dated
+            // before the one it follows.
+            let now = clock.now()
             state.actingOperator = operatorID
             defer { state.actingOperator = nil }
             let result = try body(&state, now)

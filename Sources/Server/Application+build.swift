@@ -179,7 +179,15 @@ func buildApplication(
         }
     }
     services.append(lag)
-    services.append(Housekeeping(dispatcher: dispatcher, verifier: verifier, limiter: limiter, logger: logger))
+    services.append(
+        Housekeeping(
+            dispatcher: dispatcher,
+            verifier: verifier,
+            limiter: limiter,
+            clock: dependencies.clock,
+            logger: logger
+        )
+    )
     var application = Application(
         router: router,
         server: .http1(edge: edge, webSocketRouter: webSocketRouter, writeTimeout: configuration.writeTimeout),

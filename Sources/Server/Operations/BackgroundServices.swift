@@ -85,14 +85,19 @@ struct Housekeeping: Service {
     let dispatcher: Dispatcher
     let verifier: TokenVerifier
     let limiter: RateLimiter
+    /// The service's clock: with the system clock, how far the wall clock has been stepped from it
+    /// is exported (`dispatch_clock_offset_seconds`).
+    let clock: any DispatchClock
     let logger: Logger
     var interval: Duration = .seconds(10)
 
     func run() async {
+        let offset = Gauge(label: "dispatch_clock_offset_seconds")
         await cancelWhenGracefulShutdown {
             var forgotten = dispatcher.snapshot().driversForgotten
             while !Task.isCancelled {
                 do { try await Task.sleep(for: interval) } catch { return }
+                if let system = clock as? SystemClock { offset.record(system.wallClockOffset) }
                 let tokens = verifier.sweepExpired()
                 let buckets = limiter.sweep()
                 let nowForgotten = dispatcher.snapshot().driversForgotten
