@@ -30,6 +30,27 @@ struct ServiceParts: Sendable {
     let streams: StreamLimits
     /// Where `/metrics` listens, once it does.
     let metricsPort: BoundPort
+    /// Where the API listens, once it does.
+    let apiPort: BoundPort
+    /// The whole service exactly as `dispatch-server` runs it: the application behind the shutdown
+    /// delay (`DispatchService`).
+    let service: any Service
+}
+
+/// The application with its shutdown delay in front, as one service: on a shutdown signal, the delay
+/// fails `/readyz` and waits `SHUTDOWN_DELAY_SECONDS` for load balancers to stop sending, then ends
+/// the event streams; only then does the application drain its in-flight requests and stop its
+/// background work (services stop in reverse order).
+struct DispatchService: Service {
+    let application: any Service
+    let shutdownDelay: ShutdownDelayService
+    let logger: Logger
+
+    func run() async throws {
+        try await ServiceGroup(
+            configuration: .init(services: [application, shutdownDelay], logger: logger)
+        ).run()
+    }
 }
 
 /// Wires the routes, middleware and background services of `dispatch-server`.
@@ -145,6 +166,7 @@ func buildApplication(
     )
 
     let metricsPort = BoundPort()
+    let apiPort = BoundPort()
     let metricsServer = MetricsServer(
         dispatcher: dispatcher,
         metrics: metrics,
@@ -207,6 +229,7 @@ func buildApplication(
             // milliseconds, so a crowd of apps reconnecting at once would wait seconds in the listen
             // queue with their first requests (measured: ~100 accepts/s under a 1,500-connection burst).
             try? await channel.setOption(ChannelOptions.maxMessagesPerRead, value: 256)
+            if let port = channel.localAddress?.port { apiPort.set(port) }
         },
         logger: logger
     )
@@ -236,7 +259,18 @@ func buildApplication(
             persistence: persistence,
             connections: connections,
             streams: streams,
-            metricsPort: metricsPort
+            metricsPort: metricsPort,
+            apiPort: apiPort,
+            service: DispatchService(
+                application: application,
+                shutdownDelay: ShutdownDelayService(
+                    readiness: dependencies.readiness,
+                    hub: hub,
+                    delay: configuration.shutdownDelay,
+                    logger: logger
+                ),
+                logger: logger
+            )
         )
     )
 }

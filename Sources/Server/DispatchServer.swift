@@ -59,25 +59,14 @@ enum DispatchServer {
             }
         }
         let readiness = Readiness()
-        let (app, parts) = buildApplication(
+        let (_, parts) = buildApplication(
             configuration: configuration,
             dependencies: ApplicationDependencies(metricsRegistry: registry, readiness: readiness, logger: logger)
         )
-        // Services stop in reverse order: the shutdown delay fails readiness first and ends the event
-        // streams, then the HTTP server drains its in-flight requests, then background work stops.
+        // Exactly what the tests run: the application behind its shutdown delay (`DispatchService`).
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: app),
-                    .init(
-                        service: ShutdownDelayService(
-                            readiness: readiness,
-                            hub: parts.hub,
-                            delay: configuration.shutdownDelay,
-                            logger: logger
-                        )
-                    ),
-                ],
+                services: [parts.service],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -1,5 +1,8 @@
+import DispatchCore
 import Hummingbird
 import HummingbirdTesting
+import Logging
+import ServiceLifecycle
 import Testing
 
 @testable import DispatchServer
@@ -17,6 +20,36 @@ struct OperationsTests {
             #expect(draining.status == .serviceUnavailable)
             #expect(draining.errorCode == "draining")
             #expect(try await client.send(.get, "/healthz").status == .ok)
+        }
+    }
+
+    @Test("the service as the binary runs it: on shutdown, readyz fails through the delay, then streams end")
+    func shutdownPath() async throws {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.shutdownDelay = .seconds(1)
+        let readiness = Readiness()
+        let (_, parts) = makeTestService(configuration: configuration, readiness: readiness)
+        let group = ServiceGroup(configuration: .init(services: [parts.service], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let port = await parts.apiPort.value()
+            let probe = "GET /readyz HTTP/1.1\r\nHost: kubelet\r\nConnection: close\r\n\r\n"
+            #expect(try await RawHTTP.exchange(port: port, probe).hasPrefix("HTTP/1.1 200"))
+            let stream = parts.hub.subscribe(toDriver: try DriverID("d1"))
+            await group.triggerGracefulShutdown()
+            // During the delay the listener still answers, and says it is draining.
+            var answer = try await RawHTTP.exchange(port: port, probe)
+            for _ in 0..<50 where !answer.hasPrefix("HTTP/1.1 503") {
+                try await Task.sleep(for: .milliseconds(10))
+                answer = try await RawHTTP.exchange(port: port, probe)
+            }
+            #expect(answer.hasPrefix("HTTP/1.1 503"))
+            #expect(answer.contains("draining"))
+            // After the delay the streams end (the hub is closed), and the service stops by itself.
+            for await _ in stream {}
+            #expect(parts.hub.subscriberCount == 0)
+            try await tasks.waitForAll()
         }
     }
 
