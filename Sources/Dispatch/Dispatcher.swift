@@ -188,6 +188,12 @@ public final class Dispatcher: Sendable {
         }
     }
 
+    /// Forgets a ride storage refused to create. See `DispatchState.discard(_:now:)`.
+    @discardableResult
+    public func discard(_ id: RideID) -> Bool {
+        (try? command { state, now in state.discard(id, now: now) })?.value ?? false
+    }
+
     /// Rides in memory that match a predicate (for trip history without a database).
     public func rides(where predicate: (Ride) -> Bool) -> [Ride] {
         read { state in state.rides.values.filter(predicate) }

@@ -74,3 +74,28 @@ struct RecoveryTests {
         #expect(!again.created)
     }
 }
+
+@Suite("A ride storage refused to create")
+struct DiscardTests {
+    @Test("is forgotten as if never asked for: the driver is free, the rider and the key may be used again")
+    func discard() throws {
+        var script = DispatchScript()
+        script.driver("d1", distance: 200)
+        let ride = try script.request("rider-1", key: "k")
+        #expect(script.status(of: "d1") == .offered)
+        let discarded = script.state.discard(ride.id, now: script.now)
+        #expect(discarded)
+        script.collect()
+        #expect(script.ride(ride.id) == nil)
+        #expect(script.status(of: "d1") == .available)
+        #expect(script.state.openRideCount == 0)
+        #expect(script.state.invariantViolations() == [])
+        // Its timers fire on nothing.
+        script.advance(600)
+        #expect(script.kinds(of: ride.id) == [.rideRequested, .rideOffered])
+        let again = try script.request("rider-1", key: "k")
+        #expect(again.id != ride.id)
+        let unknown = script.state.discard(try RideID("never-was"), now: script.now)
+        #expect(!unknown)
+    }
+}

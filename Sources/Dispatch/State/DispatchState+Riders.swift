@@ -106,6 +106,25 @@ extension DispatchState {
         return ride
     }
 
+    /// Forgets a ride that storage refused to create, as if it had never been asked for: its offer is
+    /// withdrawn (the driver freed), its rider may ask again, its key is free. No event: none of its
+    /// events were stored, and none will be.
+    /// - Returns: Whether there was such a ride.
+    @discardableResult
+    public mutating func discard(_ id: RideID, now: Date) -> Bool {
+        guard let ride = rides.removeValue(forKey: id) else { return false }
+        if let driver = ride.offer?.driverID ?? ride.driverID, drivers.driver(driver)?.rideID == id {
+            drivers.release(driver, now: now)
+        }
+        searching.remove(id)
+        if activeRideByRider[ride.riderID] == id { activeRideByRider[ride.riderID] = nil }
+        if let key = ride.idempotencyKey, idempotencyKeys[IdempotencyKey(rider: ride.riderID, key: key)]?.rideID == id {
+            idempotencyKeys[IdempotencyKey(rider: ride.riderID, key: key)] = nil
+        }
+        finished.removeAll { $0.rideID == id }
+        return true
+    }
+
     /// A ride by ID.
     /// - Throws: `rideNotFound`.
     func existingRide(_ id: RideID) throws(DispatchError) -> Ride {

@@ -23,24 +23,38 @@ struct RideService: Sendable {
         try persistence.checkAvailable()
         // A key used before a restart is only in the store.
         if let key, let stored = try await persistence.rides.ride(idempotencyKey: key, rider: request.riderID) {
-            guard stored.request == request else {
-                throw DispatchError(
-                    .idempotencyKeyReused,
-                    "Idempotency-Key \(key) was already used for a different request (ride \(stored.id))"
-                )
-            }
+            guard stored.request == request else { throw Self.keyReused(key, by: stored) }
             // What memory holds of it may be newer than what is stored: answer once that is durable.
             try await persistence.waitUntilEverythingDurable()
             return (dispatcher.ride(stored.id) ?? stored, false)
         }
         let acknowledged = try dispatcher.requestRide(request, idempotencyKey: key, operatorID: operatorID)
         let outcome = acknowledged.value
-        if outcome.created {
-            try await persistence.waitUntilDurable(acknowledged.receipt)
-        } else {
+        guard outcome.created else {
             try await persistence.waitUntilEverythingDurable()
+            return (outcome.ride, false)
         }
-        return (outcome.ride, outcome.created)
+        do {
+            try await persistence.waitUntilDurable(acknowledged.receipt)
+        } catch CommandNotDurable.refused(let constraint, let reason) {
+            // Not stored, so it must not be dispatched either.
+            dispatcher.discard(outcome.ride.id)
+            // The key was taken in the database meanwhile (by another instance, or an original that
+            // raced this retry): the answer is the ride that holds it, as for any retry.
+            guard constraint == Migrations.idempotencyKeyIndex, let key,
+                let existing = try await persistence.rides.ride(idempotencyKey: key, rider: request.riderID)
+            else { throw CommandNotDurable.refused(constraint: constraint, reason: reason) }
+            guard existing.request == request else { throw Self.keyReused(key, by: existing) }
+            return (existing, false)
+        }
+        return (outcome.ride, true)
+    }
+
+    private static func keyReused(_ key: String, by ride: Ride) -> DispatchError {
+        DispatchError(
+            .idempotencyKeyReused,
+            "Idempotency-Key \(key) was already used for a different request (ride \(ride.id))"
+        )
     }
 
     /// A driver accepts, declines, arrives, starts or completes.

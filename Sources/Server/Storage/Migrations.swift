@@ -4,6 +4,9 @@ import PostgresNIO
 
 /// The database schema, as versioned migrations applied in order at start-up.
 ///
+/// `Migrations.idempotencyKeyIndex` names the index that keeps idempotency keys unique per rider; a
+/// write refused by it is a retry that raced its original (`RideService.request`).
+///
 /// Rules: a migration is never edited once applied (its checksum is stored and checked at every
 /// start; a mismatch stops the service); changes are new migrations with the next version. Two
 /// instances starting at once are safe: the whole run holds a PostgreSQL advisory lock.
@@ -30,6 +33,9 @@ enum Migrations {
 
     /// The advisory lock key of the migration run (an arbitrary constant: "dispatch" in ASCII).
     static let advisoryLockKey: Int64 = 0x6469_7370_6174_6368
+
+    /// The unique index of (rider, idempotency key), from migration 2.
+    static let idempotencyKeyIndex = "rides_by_idempotency_key"
 
     static let all: [Migration] = [
         Migration(

@@ -265,7 +265,8 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
                 ]
             )
         }
-        for waiter in failing { waiter.continuation.resume(throwing: CommandNotDurable.refused(reason)) }
+        let refusal = CommandNotDurable.refused(constraint: error.serverInfo?[.constraintName], reason: reason)
+        for waiter in failing { waiter.continuation.resume(throwing: refusal) }
     }
 
     /// A refusal's SQLSTATE, constraint and message, for the dead letter.
@@ -384,9 +385,9 @@ enum CommandNotDurable: Error, Equatable {
     /// The command was applied but its commit did not come in time: its durability is unknown
     /// (`503 commit_timeout`).
     case late
-    /// The database refused the command's events for good; they are in the dead-letter table
-    /// (`500 storage_refused`).
-    case refused(String)
+    /// The database refused the command's events for good (naming the constraint, when one refused
+    /// them); they are in the dead-letter table (`500 storage_refused`).
+    case refused(constraint: String?, reason: String)
 }
 
 /// Runs `body`, failing with `TimeoutError` if it takes longer than `duration` (and cancelling it).

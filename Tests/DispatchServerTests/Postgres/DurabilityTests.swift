@@ -310,6 +310,48 @@ struct DurabilityTests {
         }
     }
 
+    @Test("an idempotency key taken in the database meanwhile answers with the ride that holds it")
+    func idempotencyConflict() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            let (application, parts) = makePostgresService(database)
+            let headers: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "raced-key"]
+            try await TestDatabase.withClient(database) { postgres in
+                try await application.test(.live) { client in
+                    try await client.placeDriver("d1")
+                    try await postgres.withConnection { connection in
+                        // Commits wait on the lock; meanwhile another writer (another instance, say)
+                        // stores a ride with the same rider and key.
+                        try await connection.query("BEGIN", logger: TestDatabase.logger)
+                        try await connection.query("LOCK TABLE rides IN EXCLUSIVE MODE", logger: TestDatabase.logger)
+                        async let answer = client.send(.post, "/v1/rides", headers: headers, json: rideBody)
+                        while parts.dispatcher.rides(where: { $0.riderID.rawValue == "rider-1" }).isEmpty {
+                            try await Task.sleep(for: .milliseconds(5))
+                        }
+                        try await connection.query(
+                            """
+                            INSERT INTO rides (id, rider_id, status, pickup_lat, pickup_lng, dropoff_lat, dropoff_lng,
+                                requested_at, cancelled_at, last_sequence, idempotency_key, search_radius_m, search_deadline)
+                            VALUES ('stored-elsewhere', 'rider-1', 'cancelled', 37.5665, 126.978, 37.4979, 127.0276,
+                                now(), now(), 1, 'raced-key', 3000, now())
+                            """,
+                            logger: TestDatabase.logger
+                        )
+                        try await connection.query("COMMIT", logger: TestDatabase.logger)
+                        let retry = try await answer
+                        #expect(retry.status == .ok)
+                        #expect(try retry.json(RideJSON.self).id == "stored-elsewhere")
+                    }
+                    // The ride this request made in memory is gone: not dispatched, the driver free, and
+                    // the rider may ask again (with a new key).
+                    #expect(parts.dispatcher.rides(where: { $0.riderID.rawValue == "rider-1" }).isEmpty)
+                    #expect(try await client.send(.get, "/v1/drivers/d1").json(DriverJSON.self).status == "available")
+                    let next = try await client.send(.post, "/v1/rides", json: rideBody)
+                    #expect(next.status == .created)
+                }
+            }
+        }
+    }
+
     @Test("a read the database cannot answer in time is 503 database_unavailable, and commits are not held up")
     func readUnavailable() async throws {
         try await TestDatabase.withFreshDatabase { database in
