@@ -170,9 +170,7 @@ struct DurabilityTests {
                     try await client.placeDriver("d1")
                     // Another session holds the rides table against writes (reads still pass), so no
                     // commit can finish: the original times out, applied but not durable.
-                    try await postgres.withConnection { connection in
-                        try await connection.query("BEGIN", logger: TestDatabase.logger)
-                        try await connection.query("LOCK TABLE rides IN EXCLUSIVE MODE", logger: TestDatabase.logger)
+                    try await postgres.withRidesLocked { _ in
                         let original = try await client.send(.post, "/v1/rides", headers: headers, json: rideBody)
                         #expect(original.status == .serviceUnavailable)
                         #expect(original.errorCode == "commit_timeout")
@@ -180,7 +178,6 @@ struct DurabilityTests {
                         let retry = try await client.send(.post, "/v1/rides", headers: headers, json: rideBody)
                         #expect(retry.status == .serviceUnavailable)
                         #expect(retry.errorCode == "commit_timeout")
-                        try await connection.query("ROLLBACK", logger: TestDatabase.logger)
                     }
                     // Once the commit goes through, the retry is answered with the ride, which is stored.
                     var answer = try await client.send(.post, "/v1/rides", headers: headers, json: rideBody)
@@ -208,9 +205,7 @@ struct DurabilityTests {
             try await TestDatabase.withClient(database) { postgres in
                 try await application.test(.live) { client in
                     try await client.placeDriver("d1")
-                    let rideID = try await postgres.withConnection { connection -> String in
-                        try await connection.query("BEGIN", logger: TestDatabase.logger)
-                        try await connection.query("LOCK TABLE rides IN EXCLUSIVE MODE", logger: TestDatabase.logger)
+                    let rideID = try await postgres.withRidesLocked { _ -> String in
                         let original = try await client.send(.post, "/v1/rides", json: rideBody)
                         #expect(original.errorCode == "commit_timeout")
                         // The dispatcher has made the offer, but it is not committed: nobody sees it.
@@ -229,7 +224,6 @@ struct DurabilityTests {
                                 == .notFound
                         )
                         #expect(parts.hub.ride(offer.rideID) == nil)
-                        try await connection.query("ROLLBACK", logger: TestDatabase.logger)
                         return id
                     }
                     // Committed behind, then shown: the offer, the ride and both events.
@@ -318,12 +312,12 @@ struct DurabilityTests {
             try await TestDatabase.withClient(database) { postgres in
                 try await application.test(.live) { client in
                     try await client.placeDriver("d1")
-                    try await postgres.withConnection { connection in
-                        // Commits wait on the lock; meanwhile another writer (another instance, say)
-                        // stores a ride with the same rider and key.
-                        try await connection.query("BEGIN", logger: TestDatabase.logger)
-                        try await connection.query("LOCK TABLE rides IN EXCLUSIVE MODE", logger: TestDatabase.logger)
-                        async let answer = client.send(.post, "/v1/rides", headers: headers, json: rideBody)
+                    // Commits wait on the lock; meanwhile another writer (another instance, say) stores a
+                    // ride with the same rider and key, and commits.
+                    let retry = try await postgres.withRidesLocked { connection in
+                        let answer = Task {
+                            try await client.send(.post, "/v1/rides", headers: headers, json: rideBody)
+                        }
                         while parts.dispatcher.rides(where: { $0.riderID.rawValue == "rider-1" }).isEmpty {
                             try await Task.sleep(for: .milliseconds(5))
                         }
@@ -336,11 +330,11 @@ struct DurabilityTests {
                             """,
                             logger: TestDatabase.logger
                         )
-                        try await connection.query("COMMIT", logger: TestDatabase.logger)
-                        let retry = try await answer
-                        #expect(retry.status == .ok)
-                        #expect(try retry.json(RideJSON.self).id == "stored-elsewhere")
+                        return answer
                     }
+                    let answer = try await retry.value
+                    #expect(answer.status == .ok)
+                    #expect(try answer.json(RideJSON.self).id == "stored-elsewhere")
                     // The ride this request made in memory is gone: not dispatched, the driver free, and
                     // the rider may ask again (with a new key).
                     #expect(parts.dispatcher.rides(where: { $0.riderID.rawValue == "rider-1" }).isEmpty)
@@ -359,12 +353,7 @@ struct DurabilityTests {
                 try await makePostgresApplication(database).test(.live) { client in
                     try await client.placeDriver("d1")
                     // Another session holds the rides table against everything, reads included.
-                    try await postgres.withConnection { connection in
-                        try await connection.query("BEGIN", logger: TestDatabase.logger)
-                        try await connection.query(
-                            "LOCK TABLE rides IN ACCESS EXCLUSIVE MODE",
-                            logger: TestDatabase.logger
-                        )
+                    try await postgres.withRidesLocked("ACCESS EXCLUSIVE") { _ in
                         let history = try await client.send(.get, "/v1/riders/rider-1/rides")
                         #expect(history.status == .serviceUnavailable)
                         #expect(history.errorCode == "database_unavailable")
@@ -388,7 +377,6 @@ struct DurabilityTests {
                             )
                             .status == .ok
                         )
-                        try await connection.query("ROLLBACK", logger: TestDatabase.logger)
                     }
                     let history = try await client.send(.get, "/v1/riders/rider-1/rides")
                     #expect(history.status == .ok)

@@ -74,3 +74,24 @@ func postgresConfiguration(_ database: DatabaseConfiguration) -> ServerConfigura
     configuration.logLevel = .warning
     return configuration
 }
+
+extension PostgresClient {
+    /// Runs `body` while another session holds the rides table locked in `mode` (`EXCLUSIVE`: writes
+    /// wait, reads pass; `ACCESS EXCLUSIVE`: both wait), then ends that session's transaction
+    /// (committing what `body` wrote in it, if anything) and so releases the lock.
+    func withRidesLocked<T: Sendable>(
+        _ mode: String = "EXCLUSIVE",
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in
+            try await connection.query("BEGIN", logger: TestDatabase.logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "LOCK TABLE rides IN \(mode) MODE"),
+                logger: TestDatabase.logger
+            )
+            let value = try await body(connection)
+            try await connection.query("COMMIT", logger: TestDatabase.logger)
+            return value
+        }
+    }
+}
