@@ -11,7 +11,8 @@ enum CallOutcome: Sendable {
     case success(status: Int, body: Data)
     /// A `409` the protocol allows under races (the offer or ride moved on meanwhile).
     case conflict(code: String)
-    /// `503 overloaded`: the service shed the request, by design, with `Retry-After`.
+    /// `503 overloaded` or `503 database_unavailable`: the service refused the request before doing
+    /// anything, by design, with `Retry-After`.
     case shed
     /// Anything else: an unexpected status, or no answer at all.
     case failure(kind: String)
@@ -109,13 +110,17 @@ final class DispatchClient: Sendable {
             let code =
                 (try? JSONDecoder().decode(Wire.ErrorBody.self, from: Data(bytes.readableBytesView)))?.error.code ?? "-"
             if status == 409 { return .conflict(code: code) }
-            if status == 503, code == "overloaded" { return .shed }
+            if status == 503, Self.refusedUpFront.contains(code) { return .shed }
             return .failure(kind: "\(method.rawValue) \(Self.template(path)) \(status) \(code)")
         } catch {
             if error is CancellationError || Task.isCancelled { return .cancelled }
             return .failure(kind: "transport: \(Self.describe(error))")
         }
     }
+
+    /// The `503` codes of a request refused before anything was done: shed under load, or refused while
+    /// the database is unreachable. (`commit_timeout` is not one: that command may have been applied.)
+    static let refusedUpFront: Set<String> = ["overloaded", "database_unavailable"]
 
     /// A request body; the load test's own types always encode.
     static func json(_ value: some Encodable) -> Data {

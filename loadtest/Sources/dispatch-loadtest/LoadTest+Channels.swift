@@ -154,7 +154,8 @@ extension LoadTest {
                     let code = message.error?.code ?? "-"
                     switch (message.status, code) {
                     case (409, _): world.recorder.conflict("\(endpoint) 409 \(code)")
-                    case (_, "overloaded"): world.recorder.shed(endpoint)
+                    case (_, let code) where DispatchClient.refusedUpFront.contains(code):
+                        world.recorder.shed(endpoint)
                     default:
                         world.recorder.error(
                             "\(endpoint) \(message.status ?? 0) \(code)",

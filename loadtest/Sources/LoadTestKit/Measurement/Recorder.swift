@@ -6,7 +6,8 @@ public enum Counter: String, CaseIterable, Codable, Sendable {
     case cancelledByRider, unfulfilled
     case offersSeen, offersDeclined, offersIgnored
     case locationUpdates, offerPolls, streamReconnects
-    /// Requests the service shed (`503 overloaded` with `Retry-After`): refused cheaply by design.
+    /// Requests the service refused up front with `Retry-After` (`503 overloaded`, or
+    /// `503 database_unavailable` during an outage): cheaply, by design, nothing done.
     case shed
     /// Calls that waited in the generator for a free connection of their pool, or behind a full
     /// pipeline: time the generator, not the service, held them.

@@ -72,7 +72,7 @@ public enum SummaryTable {
                 + "\(generator.waits) of \(generator.calls) calls held in the generator"
         )
         lines.append(
-            "shed by the service (503, Retry-After): \(result.count(.shed))"
+            "shed or refused by the service (503 overloaded or database_unavailable, Retry-After): \(result.count(.shed))"
                 + result.shed.sorted(by: { $0.key < $1.key }).map { "\n  \($0.key): \($0.value)" }.joined()
         )
         lines.append(
