@@ -183,6 +183,13 @@ extension PrometheusMetricsFactory {
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
             .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2_500), .seconds(5), .seconds(10),
         ]
+        // What durable-before-visible costs: 1 ms steps up to 30 ms, where the offer path's bar (20 ms
+        // added at p99) is judged.
+        factory.durationHistogramBuckets["dispatch_outbox_delay_seconds"] =
+            [.microseconds(500)] + (1...30).map { .milliseconds($0) } + [
+                .milliseconds(40), .milliseconds(50), .milliseconds(75), .milliseconds(100), .milliseconds(250),
+                .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
+            ]
         factory.valueHistogramBuckets["dispatch_pickup_distance_meters"] = [
             100, 250, 500, 750, 1_000, 1_500, 2_000, 3_000, 4_000, 5_000, 7_500, 10_000,
         ]

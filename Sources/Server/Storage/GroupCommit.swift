@@ -14,13 +14,15 @@ import DispatchCore
 ///   commits, so one bad entry never blocks a region's commands.
 /// - A waiter is resumed once its position is committed (or dead-lettered: then with the refusal), or
 ///   expired at its deadline.
-struct GroupCommit<Waiter, Instant: Comparable> {
+struct GroupCommit<Waiter, Instant: Comparable & Sendable> {
     /// One command's events and the rides they changed, at a position in the log.
-    struct Entry {
+    struct Entry: Sendable {
         let position: UInt64
         let events: [RideEvent]
         let rides: [Ride]
         var driverStatuses: [DriverStatusChange] = []
+        /// When it was enqueued, if the caller said (for what waiting to be visible costs).
+        var enqueuedAt: Instant?
     }
 
     /// What to write: the entries at the head of the queue.
@@ -68,10 +70,17 @@ struct GroupCommit<Waiter, Instant: Comparable> {
     var waiterCount: Int { waiters.count }
 
     /// Appends a command's events; returns their position.
-    mutating func enqueue(events: [RideEvent], rides: [Ride], driverStatuses: [DriverStatusChange] = []) -> UInt64 {
+    mutating func enqueue(
+        events: [RideEvent],
+        rides: [Ride],
+        driverStatuses: [DriverStatusChange] = [],
+        at instant: Instant? = nil
+    ) -> UInt64 {
         let position = nextPosition
         nextPosition += 1
-        queue.append(Entry(position: position, events: events, rides: rides, driverStatuses: driverStatuses))
+        queue.append(
+            Entry(position: position, events: events, rides: rides, driverStatuses: driverStatuses, enqueuedAt: instant)
+        )
         queuedEvents += events.count
         return position
     }

@@ -67,6 +67,18 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     private let commitDuration = Timer(label: "dispatch_store_commit_seconds", preferredDisplayUnit: .seconds)
     private let errors = Counter(label: "dispatch_store_errors_total")
     private let deadLetters = Counter(label: "dispatch_store_dead_letters_total")
+    /// What durable-before-visible costs: from an entry's events being made to their being shown,
+    /// for entries with an offer (what a driver waits for) and for the rest (riders' updates).
+    private let offerDelay = Timer(
+        label: "dispatch_outbox_delay_seconds",
+        dimensions: [("path", "offer")],
+        preferredDisplayUnit: .seconds
+    )
+    private let updateDelay = Timer(
+        label: "dispatch_outbox_delay_seconds",
+        dimensions: [("path", "update")],
+        preferredDisplayUnit: .seconds
+    )
     private let available = Gauge(label: "dispatch_store_available")
     private let commitWait = Timer(label: "dispatch_command_commit_wait_seconds", preferredDisplayUnit: .seconds)
     private let waiting = Gauge(label: "dispatch_commands_waiting")
@@ -88,8 +100,9 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     // MARK: Sink
 
     func publish(_ batch: EventBatch) -> PublishReceipt? {
+        let now = clock.now
         let position = state.withLock {
-            $0.log.enqueue(events: batch.events, rides: batch.rides, driverStatuses: batch.driverStatuses)
+            $0.log.enqueue(events: batch.events, rides: batch.rides, driverStatuses: batch.driverStatuses, at: now)
         }
         signal.yield()
         return PublishReceipt(position: position)
@@ -207,10 +220,15 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         commitDuration.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
         batchEvents.record(batch.eventCount)
         // Visible only now, and before anyone is answered.
+        let visible = clock.now
         for entry in batch.entries {
             _ = outbox.publish(
                 EventBatch(events: entry.events, rides: entry.rides, driverStatuses: entry.driverStatuses)
             )
+            if let enqueued = entry.enqueuedAt, !entry.events.isEmpty {
+                let timer = entry.events.contains { $0.kind == .rideOffered } ? offerDelay : updateDelay
+                timer.recordNanoseconds(Int64((visible - enqueued).timeInterval * 1e9))
+            }
         }
         let resumed = state.withLock { state -> [Waiter] in
             let resumed = state.log.committed(batch)

@@ -113,6 +113,9 @@ struct DurabilityTests {
                     #expect(metrics.contains("dispatch_store_commit_seconds_count"))
                     #expect(metrics.contains("dispatch_store_batch_events_count"))
                     #expect(metrics.contains("dispatch_store_available 1"))
+                    // What waiting for the commit cost what was shown: the offer, and the updates after.
+                    #expect(metrics.contains(#"dispatch_outbox_delay_seconds_count{path="offer"}"#))
+                    #expect(metrics.contains(#"dispatch_outbox_delay_seconds_count{path="update"}"#))
                 }
             }
         }
