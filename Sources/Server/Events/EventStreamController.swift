@@ -114,10 +114,3 @@ struct EventStreamController<Context: AuthRequestContext<Caller>> {
     }
 
 }
-
-extension RideEventPayload {
-    /// An event as the streams and the driver channel carry it: one line of JSON.
-    static func json(_ event: RideEvent) -> String {
-        (try? JSONBody.encoder.encode(RideEventPayload(event))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
-}
