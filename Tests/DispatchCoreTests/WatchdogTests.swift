@@ -41,6 +41,23 @@ struct WatchdogTests {
         #expect(script.state.invariantViolations() == [])
     }
 
+    @Test("a ride whose assigned driver falls through searches a whole timeout again, not to the old deadline")
+    func freshSearchAfterAssignment() throws {
+        var script = DispatchScript()
+        let ride = try accepted(&script)
+        script.advance(30)
+        _ = try script.cancel(ride.id, driver: "d1")
+        #expect(script.ride(ride.id)?.search.deadline == script.now + 120)
+        // The request's own deadline (120 s after it) passes: the ride still searches.
+        script.advance(100)
+        #expect(script.ride(ride.id)?.status == .requested)
+        script.advance(19)
+        #expect(script.ride(ride.id)?.status == .requested)
+        script.advance(1)
+        #expect(script.ride(ride.id)?.status == .unfulfilled)
+        #expect(script.state.invariantViolations() == [])
+    }
+
     @Test("a driver silent longer than the assigned driver's TTL while holding a ride is treated as gone")
     func driverLost() throws {
         var script = DispatchScript()

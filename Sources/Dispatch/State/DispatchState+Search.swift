@@ -29,7 +29,9 @@ extension DispatchState {
             searchAgain(&ride, without: driver, because: .offerExpired, now: now)
         case .searchTimeout:
             // An open offer at the deadline plays out; the search ends if it comes back empty-handed.
-            guard ride.status == .requested else { return }
+            // A timer set for an earlier deadline is stale: the search was given more time since (a
+            // ride whose assigned driver fell through searches for a whole timeout again).
+            guard ride.status == .requested, timer.at >= ride.search.deadline else { return }
             unfulfill(&ride, now: now)
         case .widenSearch:
             guard ride.search.nextWidening == timer.at else { return }
