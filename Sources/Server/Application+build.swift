@@ -200,6 +200,10 @@ func buildApplication(
             logger.warning("dispatch paused: commands cannot be made durable; offers and deadlines wait")
         }
     }
+    // A ride whose creation the database refused is not dispatched (RideService answers its creator).
+    persistence.writer?.onRefusedRides { ids in
+        for id in ids { dispatcher.discard(id) }
+    }
     services.append(lag)
     services.append(
         Housekeeping(
@@ -244,6 +248,7 @@ func buildApplication(
             for problem in dispatcher.restore(unfinished) {
                 logger.error("a stored ride could not be restored", metadata: ["problem": "\(problem)"])
             }
+            hub.forget(unfinished.map(\.id).filter { dispatcher.ride($0) == nil })
             logger.info("rides restored", metadata: ["rides.count": "\(unfinished.count)"])
             let offline = try await store.offlineDrivers(limit: configuration.dispatch.maximumDrivers)
             dispatcher.rememberOffline(offline)

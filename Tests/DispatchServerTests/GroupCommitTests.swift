@@ -39,7 +39,7 @@ struct GroupCommitTests {
         let whileInFlight = log.nextBatch()
         #expect(whileInFlight == nil)
         let waits = [log.wait(for: 2, until: 100, "two"), log.wait(for: 4, until: 100, "four")]
-        #expect(waits == [true, true])
+        #expect(waits == [.waiting, .waiting])
         let resumedFirst = log.committed(first)
         #expect(resumedFirst == ["two"])
         #expect(log.committed == 2)
@@ -51,7 +51,7 @@ struct GroupCommitTests {
         #expect(log.queue.isEmpty && log.queuedEvents == 0)
         // A position already committed needs no waiting.
         let waitsForCommitted = log.wait(for: 3, until: 100, "late")
-        #expect(!waitsForCommitted)
+        #expect(waitsForCommitted == .committed)
         // An entry larger than the limit still goes, alone.
         _ = log.enqueue(events: try events(9), rides: [])
         let large = log.nextBatch()
@@ -139,5 +139,54 @@ struct GroupCommitTests {
         let rest = log.removeAllWaiters()
         #expect(rest == ["late"])
         #expect(log.waiterCount == 0)
+    }
+
+    @Test("a wait for a dead-lettered position fails at once; later ones still wait")
+    func lateWaitOnDeadLetter() throws {
+        var log = Log(maximumBatchEvents: 100)
+        _ = log.enqueue(events: try events(1), rides: [])
+        _ = log.enqueue(events: try events(1), rides: [])
+        let firstTaken = log.nextBatch()
+        let first = try #require(firstTaken)
+        let refusal = log.refused(first)
+        guard case .split = refusal else { throw CancellationError() }
+        let aloneTaken = log.nextBatch()
+        let alone = try #require(aloneTaken)
+        guard case .deadLettered(let entry, let failing) = log.refused(alone) else { throw CancellationError() }
+        #expect(entry.position == 1 && failing.isEmpty)
+        let late = log.wait(for: 1, until: 10, "late")
+        #expect(late == .deadLettered)
+        let next = log.wait(for: 2, until: 10, "next")
+        #expect(next == .waiting)
+    }
+
+    @Test("a ride whose creation was dead-lettered is withdrawn from every queued entry")
+    func withdraw() throws {
+        var log = Log(maximumBatchEvents: 100)
+        _ = log.enqueue(events: try events(1, ride: "bad"), rides: [])
+        _ = log.enqueue(events: try events(2, ride: "bad") + events(1, ride: "good"), rides: [])
+        #expect(log.queuedEvents == 4)
+        log.withdraw(rides: [try RideID("bad")])
+        #expect(log.queuedEvents == 1)
+        #expect(log.queue.flatMap(\.events).map(\.rideID.rawValue) == ["good"])
+    }
+
+    @Test("a refusal that does not come back in the halves stops capping batches once they are past")
+    func splitEnds() throws {
+        var log = Log(maximumBatchEvents: 100)
+        for _ in 0..<4 { _ = log.enqueue(events: try events(1), rides: []) }
+        let wholeTaken = log.nextBatch()
+        let whole = try #require(wholeTaken)
+        _ = log.refused(whole)
+        // The halves commit (the refusal was not the entries'): once past, batches are whole again.
+        for _ in 0..<2 {
+            let halfTaken = log.nextBatch()
+            let half = try #require(halfTaken)
+            #expect(half.entries.count == 2)
+            _ = log.committed(half)
+        }
+        for _ in 0..<3 { _ = log.enqueue(events: try events(1), rides: []) }
+        let afterTaken = log.nextBatch()
+        #expect(afterTaken?.entries.count == 3)
     }
 }

@@ -40,8 +40,10 @@ public struct DriverRegistry: Sendable {
     private var byStatus = DriverCounts()
     /// Drivers known to be `offline` but not held in memory (forgotten after falling silent, or not yet
     /// heard from since a restart): such a driver comes back `offline`, not `available`, when it
-    /// reports again. At most `maximumDrivers` of them.
+    /// reports again. At most `maximumDrivers` of them: past that, the longest remembered is let go.
     private(set) var offlineAbsent: Set<DriverID> = []
+    /// `offlineAbsent` in the order remembered (entries of drivers who have come back are skipped).
+    private var offlineAbsentOrder: Deque<DriverID> = []
 
     /// Creates an empty registry.
     /// - Parameters:
@@ -270,9 +272,16 @@ public struct DriverRegistry: Sendable {
     /// Remembers drivers as `offline` until they next report (after a restart: their stored status),
     /// up to `maximumDrivers`. Drivers already in memory keep the status they have.
     public mutating func rememberOffline(_ ids: some Sequence<DriverID>) {
-        for id in ids where drivers[id] == nil {
-            guard offlineAbsent.count < (maximumDrivers ?? Int.max) else { return }
-            offlineAbsent.insert(id)
+        let limit = maximumDrivers ?? Int.max
+        for id in ids where drivers[id] == nil && offlineAbsent.insert(id).inserted {
+            offlineAbsentOrder.append(id)
+            while offlineAbsent.count > limit, let oldest = offlineAbsentOrder.popFirst() {
+                offlineAbsent.remove(oldest)
+            }
+            // The order keeps entries of drivers who came back; it never grows past twice the set.
+            if offlineAbsentOrder.count > 2 * max(offlineAbsent.count, 1_024) {
+                offlineAbsentOrder = Deque(offlineAbsentOrder.filter { offlineAbsent.contains($0) })
+            }
         }
     }
 

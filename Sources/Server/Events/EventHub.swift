@@ -96,6 +96,19 @@ final class EventHub: DispatchEventSink {
         return nil
     }
 
+    /// Forgets rides that were published but are not held after all (stored rides that recovery could
+    /// not restore), so the view never keeps an unfinished ride nobody will finish.
+    func forget(_ ids: [RideID]) {
+        state.withLock { state in
+            for id in ids {
+                state.rides[id] = nil
+                if let holder = state.offerHolders.removeValue(forKey: id), state.offers[holder]?.rideID == id {
+                    state.offers[holder] = nil
+                }
+            }
+        }
+    }
+
     /// A ride as of its last published event, while the hub keeps it (unfinished, or finished within
     /// the retention period); nil otherwise.
     func ride(_ id: RideID) -> Ride? {

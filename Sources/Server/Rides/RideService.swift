@@ -37,8 +37,7 @@ struct RideService: Sendable {
         do {
             try await persistence.waitUntilDurable(acknowledged.receipt)
         } catch CommandNotDurable.refused(let constraint, let reason) {
-            // Not stored, so it must not be dispatched either.
-            dispatcher.discard(outcome.ride.id)
+            // Not stored, so not dispatched either: the writer has had the dispatcher forget it.
             // The key was taken in the database meanwhile (by another instance, or an original that
             // raced this retry): the answer is the ride that holds it, as for any retry.
             guard constraint == Migrations.idempotencyKeyIndex, let key,

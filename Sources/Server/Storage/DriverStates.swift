@@ -6,7 +6,9 @@ import PostgresNIO
 /// restart never makes a driver who went offline available again. Written by the group commit with
 /// the rides; read once at start-up.
 enum DriverStates {
-    /// The upsert of a batch's changes: the latest per driver, and never over a later stored one.
+    /// The upsert of a batch's changes: the latest per driver. The single writer commits changes in the
+    /// order they were made, and a restarted process's changes come after the previous one's, so the
+    /// last write is the latest (`changed_at` is informational: clocks of two processes may disagree).
     static func upsert(_ changes: [DriverStatusChange]) -> PostgresQuery? {
         var latest: [DriverID: DriverStatusChange] = [:]
         for change in changes { latest[change.driverID] = change }
@@ -24,7 +26,6 @@ enum DriverStates {
             unsafeSQL: """
                 INSERT INTO driver_states (driver_id, status, changed_at) VALUES \(rows.joined(separator: ", "))
                 ON CONFLICT (driver_id) DO UPDATE SET status = EXCLUDED.status, changed_at = EXCLUDED.changed_at
-                WHERE driver_states.changed_at <= EXCLUDED.changed_at
                 """,
             binds: bindings
         )

@@ -18,8 +18,8 @@ struct GroupCommit<Waiter, Instant: Comparable & Sendable> {
     /// One command's events and the rides they changed, at a position in the log.
     struct Entry: Sendable {
         let position: UInt64
-        let events: [RideEvent]
-        let rides: [Ride]
+        var events: [RideEvent]
+        var rides: [Ride]
         var driverStatuses: [DriverStatusChange] = []
         /// When it was enqueued, if the caller said (for what waiting to be visible costs).
         var enqueuedAt: Instant?
@@ -53,8 +53,14 @@ struct GroupCommit<Waiter, Instant: Comparable & Sendable> {
     private(set) var committed: UInt64 = 0
     private var nextPosition: UInt64 = 1
     private var inFlight = false
-    /// While bisecting a refused batch: the most entries the next batch may take.
+    /// While bisecting a refused batch: the most entries the next batch may take, until the batch's
+    /// last position is past (committed or dead-lettered).
     private var splitLimit: Int?
+    private var splitUntil: UInt64 = 0
+    /// The most recent dead-lettered positions (at most `deadLetterMemory`), so that a wait registered
+    /// after the refusal is told so rather than taken for committed.
+    private var deadLettered: Deque<UInt64> = []
+    static var deadLetterMemory: Int { 1_024 }
     private var waiters: [UInt64: Waiting] = [:]
     private var nextWaiter: UInt64 = 0
 
@@ -85,13 +91,34 @@ struct GroupCommit<Waiter, Instant: Comparable & Sendable> {
         return position
     }
 
-    /// Registers a waiter for a position, unless it is committed already.
-    /// - Returns: False when the position is already committed (resume at once).
-    mutating func wait(for position: UInt64, until deadline: Instant, _ waiter: Waiter) -> Bool {
-        guard committed < position else { return false }
+    /// What registering a wait found.
+    enum WaitOutcome: Equatable {
+        /// Registered: the waiter is returned by `committed`, `refused` or `expire`.
+        case waiting
+        /// The position is committed already: resume at once.
+        case committed
+        /// The position was dead-lettered: fail at once.
+        case deadLettered
+    }
+
+    /// Registers a waiter for a position, unless its outcome is known already.
+    mutating func wait(for position: UInt64, until deadline: Instant, _ waiter: Waiter) -> WaitOutcome {
+        guard committed < position else { return deadLettered.contains(position) ? .deadLettered : .committed }
         nextWaiter += 1
         waiters[nextWaiter] = Waiting(position: position, deadline: deadline, waiter: waiter)
-        return true
+        return .waiting
+    }
+
+    /// Strips rides from every queued entry (their events and rows), for rides whose creation was
+    /// dead-lettered: what follows of them would be refused too, and take other rides' events with it.
+    mutating func withdraw(rides ids: Set<RideID>) {
+        guard !ids.isEmpty else { return }
+        for index in queue.indices {
+            let before = queue[index].events.count
+            queue[index].events.removeAll { ids.contains($0.rideID) }
+            queue[index].rides.removeAll { ids.contains($0.id) }
+            queuedEvents -= before - queue[index].events.count
+        }
     }
 
     /// The next batch to write, or nil when the queue is empty or a batch is in flight.
@@ -116,6 +143,7 @@ struct GroupCommit<Waiter, Instant: Comparable & Sendable> {
         queuedEvents -= batch.eventCount
         let watermark = max(committed, batch.entries.last?.position ?? committed)
         committed = watermark
+        if watermark >= splitUntil { splitLimit = nil }
         return takeWaiters { $0.position <= watermark }
     }
 
@@ -129,12 +157,16 @@ struct GroupCommit<Waiter, Instant: Comparable & Sendable> {
         inFlight = false
         guard batch.entries.count == 1, let entry = batch.entries.first else {
             splitLimit = max(1, batch.entries.count / 2)
+            splitUntil = max(splitUntil, batch.entries.last?.position ?? 0)
             return .split
         }
-        splitLimit = nil
         queue.removeFirst()
         queuedEvents -= entry.events.count
         committed = max(committed, entry.position)
+        // Found: batches are whole again (another bad entry would be bisected anew).
+        splitLimit = nil
+        deadLettered.append(entry.position)
+        if deadLettered.count > Self.deadLetterMemory { deadLettered.removeFirst() }
         let failing = takeWaiters { $0.position == entry.position }
         return .deadLettered(entry, failing: failing)
     }

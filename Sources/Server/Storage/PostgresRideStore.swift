@@ -171,7 +171,8 @@ struct StorageUnavailable: Error, CustomStringConvertible {
     var description: String { "the database is unavailable: \(reason)" }
 
     /// Whether a PostgresNIO error means "not now" rather than a bug: anything but a statement the
-    /// server refused for its data, its constraints or its SQL (SQLSTATE classes 22, 23 and 42).
+    /// server refused for its data, its constraints or its SQL (SQLSTATE classes 22, 23 and 42): for a
+    /// read, those are bugs (500). The writer judges its own refusals (`RideWriter.refusal(in:)`).
     static func isUnavailability(_ error: PSQLError) -> Bool {
         guard let state = error.serverInfo?[.sqlState] else { return true }
         return !["22", "23", "42"].contains(String(state.prefix(2)))

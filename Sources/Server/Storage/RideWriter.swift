@@ -84,6 +84,9 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     private let waiting = Gauge(label: "dispatch_commands_waiting")
     private let oldestWaitGauge = Gauge(label: "dispatch_commands_oldest_wait_seconds")
     private let waitingCount = Atomic<Int>(0)
+    private let shuttingDown = Atomic<Bool>(false)
+    /// Told which rides' creation was dead-lettered (`onRefusedRides`).
+    private let refusedRidesObserver = Mutex<(@Sendable ([RideID]) -> Void)?>(nil)
     private let oldestWaitNanoseconds = Atomic<Int64>(0)
 
     init(client: PostgresClient, settings: Settings = Settings(), outbox: any DispatchEventSink, logger: Logger) {
@@ -140,16 +143,21 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         let since = clock.now
         defer { commitWait.record(duration: clock.now - since) }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let ready = state.withLock { state -> Bool in
-                let waits = state.log.wait(
+            let outcome = state.withLock { state in
+                let outcome = state.log.wait(
                     for: receipt.position,
                     until: since + settings.commitTimeout,
                     Waiter(continuation: continuation)
                 )
                 waitingCount.store(state.log.waiterCount, ordering: .relaxed)
-                return !waits
+                return outcome
             }
-            if ready { continuation.resume() }
+            switch outcome {
+            case .waiting: break
+            case .committed: continuation.resume()
+            case .deadLettered:
+                continuation.resume(throwing: CommandNotDurable.refused(constraint: nil, reason: "dead-lettered"))
+            }
         }
     }
 
@@ -162,6 +170,7 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
             await withGracefulShutdownHandler {
                 await self.writeLoop()
             } onGracefulShutdown: {
+                self.shuttingDown.store(true, ordering: .relaxed)
                 self.signal.finish()
             }
             group.cancelAll()
@@ -176,7 +185,10 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     private func writeLoop() async {
         var failures = 0
         for await _ in signals {
-            while !Task.isCancelled, let batch = state.withLock({ $0.log.nextBatch() }) {
+            // At shutdown the retries stop here: the flush below has its own deadline.
+            while !Task.isCancelled, !shuttingDown.load(ordering: .relaxed),
+                let batch = state.withLock({ $0.log.nextBatch() })
+            {
                 if await write(batch) {
                     failures = 0
                 } else {
@@ -187,7 +199,7 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
             }
         }
         let deadline = clock.now + settings.statementTimeout
-        while clock.now < deadline, let batch = state.withLock({ $0.log.nextBatch() }) {
+        while !Task.isCancelled, clock.now < deadline, let batch = state.withLock({ $0.log.nextBatch() }) {
             if !(await write(batch)) { try? await Task.sleep(for: .milliseconds(100)) }
         }
         let lost = state.withLock { $0.log.queuedEvents }
@@ -205,16 +217,17 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         let started = clock.now
         do {
             try await commit(batch.entries)
-        } catch let error as PSQLError where !StorageUnavailable.isUnavailability(error) {
-            errors.increment()
-            await refuse(batch, error: error)
-            return true
         } catch {
+            guard let refusal = Self.refusal(in: error) else {
+                errors.increment()
+                state.withLock { $0.log.unavailable(batch) }
+                markHealthy(false)
+                logger.warning("writing rides failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
+                return false
+            }
             errors.increment()
-            state.withLock { $0.log.unavailable(batch) }
-            markHealthy(false)
-            logger.warning("writing rides failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
-            return false
+            await refuse(batch, error: refusal)
+            return true
         }
         let elapsed = (clock.now - started).components
         commitDuration.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
@@ -232,20 +245,48 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         }
         let resumed = state.withLock { state -> [Waiter] in
             let resumed = state.log.committed(batch)
-            state.healthy = true
             state.lastSuccess = clock.now
             waitingCount.store(state.log.waiterCount, ordering: .relaxed)
             queueDepth.record(state.log.queuedEvents)
             return resumed
         }
-        available.record(1)
+        // Through `markHealthy`, so that a commit that succeeds before the health check does still
+        // resumes dispatch.
+        markHealthy(true)
         for waiter in resumed { waiter.continuation.resume() }
         return true
     }
 
+    /// The database's refusal of a batch for its content, if that is why the write failed: SQLSTATE
+    /// class 22 (data exception) or 23 (integrity constraint), directly or inside the transaction
+    /// (postgres-nio wraps what the transaction's statements or its commit threw). Anything else,
+    /// the SQL or privileges included (class 42: the schema, not the entry), is unavailability, and
+    /// the batch is retried as it was.
+    static func refusal(in error: any Error) -> PSQLError? {
+        switch error {
+        case let error as PSQLError:
+            guard let state = error.serverInfo?[.sqlState], ["22", "23"].contains(String(state.prefix(2))) else {
+                return nil
+            }
+            return error
+        case let error as PostgresTransactionError:
+            return [error.closureError, error.commitError].lazy.compactMap { $0.flatMap(refusal(in:)) }.first
+        default:
+            return nil
+        }
+    }
+
     /// The database refused a batch for its content: split it, or dead-letter the entry refused alone.
     private func refuse(_ batch: GroupCommit<Waiter, ContinuousClock.Instant>.Batch, error: PSQLError) async {
-        let outcome = state.withLock { $0.log.refused(batch) }
+        let (outcome, withdrawn) = state.withLock {
+            state -> (GroupCommit<Waiter, ContinuousClock.Instant>.Refusal, [RideID]) in
+            let outcome = state.log.refused(batch)
+            guard case .deadLettered(let entry, _) = outcome else { return (outcome, []) }
+            // A ride whose creation is not stored does not exist: nothing more of it is written.
+            let created = entry.events.filter { $0.kind == .rideRequested }.map(\.rideID)
+            state.log.withdraw(rides: Set(created))
+            return (outcome, created)
+        }
         guard case .deadLettered(let entry, let failing) = outcome else {
             logger.warning(
                 "the database refused a batch; splitting it to find the entry",
@@ -283,6 +324,8 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
                 ]
             )
         }
+        // ...nor dispatched, whether or not its creator still waits for the answer.
+        if !withdrawn.isEmpty { refusedRidesObserver.withLock { $0 }?(withdrawn) }
         let refusal = CommandNotDurable.refused(constraint: error.serverInfo?[.constraintName], reason: reason)
         for waiter in failing { waiter.continuation.resume(throwing: refusal) }
     }
@@ -369,6 +412,12 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
             }
             try? await Task.sleep(for: .seconds(1))
         }
+    }
+
+    /// Calls `observer` with the rides whose creation the database refused for good (dead-lettered),
+    /// for the dispatcher to forget them.
+    func onRefusedRides(_ observer: @escaping @Sendable ([RideID]) -> Void) {
+        refusedRidesObserver.withLock { $0 = observer }
     }
 
     /// Calls `observer` each time the database becomes reachable (true) or unreachable (false).

@@ -307,6 +307,44 @@ struct DurabilityTests {
         }
     }
 
+    @Test("a refusal inside a transaction (a driver's status) is dead-lettered too, not retried for ever")
+    func deadLetterInTransaction() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            let (application, _) = makePostgresService(database)
+            try await TestDatabase.withClient(database) { postgres in
+                try await application.test(.live) { client in
+                    try await client.placeDriver("ghost")
+                    try await client.placeDriver("d1", metersNorth: 300)
+                    try await postgres.query(
+                        "ALTER TABLE driver_states ADD CONSTRAINT no_ghost CHECK (driver_id <> 'ghost')",
+                        logger: TestDatabase.logger
+                    )
+                    // A status change is written in a transaction (not the one-statement path).
+                    let refused = try await client.send(
+                        .put,
+                        "/v1/drivers/ghost/status",
+                        json: #"{"status": "offline"}"#
+                    )
+                    #expect(refused.status == .internalServerError)
+                    #expect(refused.errorCode == "storage_refused")
+                    // The queue goes on: the next commands commit.
+                    let next = try await client.send(.put, "/v1/drivers/d1/status", json: #"{"status": "offline"}"#)
+                    #expect(next.status == .ok)
+                    #expect(try await client.send(.post, "/v1/rides", json: rideBody).status == .created)
+                    var letters: [String] = []
+                    for try await (error, ) in try await postgres.query(
+                        "SELECT error FROM dead_letters",
+                        logger: TestDatabase.logger
+                    ).decode((String,).self) {
+                        letters.append(error)
+                    }
+                    #expect(letters.count == 1)
+                    #expect(letters.first?.contains("no_ghost") == true)
+                }
+            }
+        }
+    }
+
     @Test("an idempotency key taken in the database meanwhile answers with the ride that holds it")
     func idempotencyConflict() async throws {
         try await TestDatabase.withFreshDatabase { database in
