@@ -132,6 +132,9 @@ public struct Ride: Hashable, Sendable {
         public internal(set) var excluded: Set<DriverID>
     }
 
+    /// The driver the ride ties up: the one holding its open offer, or the one assigned to it.
+    public var heldBy: DriverID? { offer?.driverID ?? driverID }
+
     /// The rider's ID.
     public var riderID: RiderID { request.riderID }
     /// Where the rider waits.

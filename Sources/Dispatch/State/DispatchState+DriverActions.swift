@@ -57,12 +57,17 @@ extension DispatchState {
     /// - Throws: `rideNotFound`, `rideNotHeld`, `transitionNotAllowed` unless the ride is `in_progress`.
     public mutating func complete(_ id: RideID, by driver: DriverID, now: Date) throws(DispatchError) -> Ride {
         var ride = try assignedRide(id, driver: driver, expecting: [.inProgress], action: "complete")
+        complete(&ride, driver: driver, reason: nil, now: now)
+        return ride
+    }
+
+    /// Completes a ride its driver holds: the driver is free again.
+    mutating func complete(_ ride: inout Ride, driver: DriverID, reason: String?, now: Date) {
         drivers.release(driver, now: now)
         ride.status = .completed
         ride.completedAt = now
-        emit(.rideCompleted, for: &ride, at: now, driver: driver)
+        emit(.rideCompleted, for: &ride, at: now, driver: driver, reason: reason)
         finish(&ride, now: now)
-        return ride
     }
 
     /// The assigned driver gives the ride up before the trip starts: the driver is freed and the ride

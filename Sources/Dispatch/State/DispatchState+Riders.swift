@@ -85,25 +85,24 @@ extension DispatchState {
         guard ride.riderID == rider else {
             throw DispatchError(.notYourRide, "ride \(id) belongs to another rider")
         }
-        let driver: DriverID?
         switch ride.status {
-        case .requested:
-            driver = nil
-        case .offered:
-            driver = ride.offer?.driverID
-        case .accepted, .arrived:
-            driver = ride.driverID
+        case .requested, .offered, .accepted, .arrived:
+            cancel(&ride, reason: nil, now: now)
+            return ride
         case .inProgress, .completed, .cancelled, .unfulfilled:
             throw DispatchError(.transitionNotAllowed, "ride \(id) is \(ride.status.rawValue): too late to cancel")
         }
+    }
+
+    /// Cancels an unfinished ride: the driver offered or assigned is freed, and the event names them.
+    mutating func cancel(_ ride: inout Ride, reason: String?, now: Date) {
+        let driver = ride.heldBy
         if let driver { drivers.release(driver, now: now) }
-        searching.remove(id)
         ride.status = .cancelled
         ride.offer = nil
         ride.cancelledAt = now
-        emit(.rideCancelled, for: &ride, at: now, driver: driver)
+        emit(.rideCancelled, for: &ride, at: now, driver: driver, reason: reason)
         finish(&ride, now: now)
-        return ride
     }
 
     /// Forgets a ride that storage refused to create, as if it had never been asked for: its offer is
@@ -113,7 +112,7 @@ extension DispatchState {
     @discardableResult
     public mutating func discard(_ id: RideID, now: Date) -> Bool {
         guard let ride = rides.removeValue(forKey: id) else { return false }
-        if let driver = ride.offer?.driverID ?? ride.driverID, drivers.driver(driver)?.rideID == id {
+        if let driver = ride.heldBy, drivers.driver(driver)?.rideID == id {
             drivers.release(driver, now: now)
         }
         searching.remove(id)

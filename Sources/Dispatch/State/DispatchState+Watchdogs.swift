@@ -49,11 +49,7 @@ extension DispatchState {
             }
         case .tripDeadline(let driver):
             guard ride.status == .inProgress, ride.driverID == driver else { return }
-            drivers.release(driver, now: now)
-            ride.status = .completed
-            ride.completedAt = now
-            emit(.rideCompleted, for: &ride, at: now, driver: driver, reason: RideEvent.Reason.tripTimeLimit.rawValue)
-            finish(&ride, now: now)
+            complete(&ride, driver: driver, reason: RideEvent.Reason.tripTimeLimit.rawValue, now: now)
         default:
             return
         }
@@ -81,32 +77,18 @@ extension DispatchState {
         guard !ride.status.isFinal else {
             throw DispatchError(.transitionNotAllowed, "ride \(id) is \(ride.status.rawValue): it has already ended")
         }
-        let driver: DriverID? =
-            switch ride.status {
-            case .offered: ride.offer?.driverID
-            case .accepted, .arrived, .inProgress: ride.driverID
-            default: nil
-            }
         switch ending {
         case .cancelled:
-            if let driver { drivers.release(driver, now: now) }
-            ride.status = .cancelled
-            ride.offer = nil
-            ride.cancelledAt = now
-            emit(.rideCancelled, for: &ride, at: now, driver: driver, reason: reason)
+            cancel(&ride, reason: reason, now: now)
         case .completed:
-            guard let driver, ride.status != .offered else {
+            guard let driver = ride.driverID else {
                 throw DispatchError(
                     .transitionNotAllowed,
                     "ride \(id) is \(ride.status.rawValue): only a ride with an assigned driver can be completed"
                 )
             }
-            drivers.release(driver, now: now)
-            ride.status = .completed
-            ride.completedAt = now
-            emit(.rideCompleted, for: &ride, at: now, driver: driver, reason: reason)
+            complete(&ride, driver: driver, reason: reason, now: now)
         }
-        finish(&ride, now: now)
         return ride
     }
 }

@@ -52,6 +52,13 @@ final class EventHub: DispatchEventSink {
         /// retention period is dropped.
         var driverLogAges: Deque<(driver: DriverID, at: Date)> = []
         var isClosed = false
+
+        /// Withdraws the open offer of a ride from the view, if the driver still holds it.
+        mutating func dropOffer(of ride: RideID) {
+            if let holder = offerHolders.removeValue(forKey: ride), offers[holder]?.rideID == ride {
+                offers[holder] = nil
+            }
+        }
     }
 
     /// A driver's recent events, for a reconnecting app to resume from.
@@ -78,21 +85,7 @@ final class EventHub: DispatchEventSink {
     }
 
     func publish(_ batch: EventBatch) -> PublishReceipt? {
-        state.withLock { state in
-            for ride in batch.rides {
-                state.rides[ride.id] = ride
-                if let holder = state.offerHolders.removeValue(forKey: ride.id),
-                    state.offers[holder]?.rideID == ride.id
-                {
-                    state.offers[holder] = nil
-                }
-                if let offer = ride.offer {
-                    state.offers[offer.driverID] = offer
-                    state.offerHolders[ride.id] = offer.driverID
-                }
-            }
-        }
-        publish(batch.events)
+        publish(batch.events, rides: batch.rides)
         return nil
     }
 
@@ -102,9 +95,7 @@ final class EventHub: DispatchEventSink {
         state.withLock { state in
             for id in ids {
                 state.rides[id] = nil
-                if let holder = state.offerHolders.removeValue(forKey: id), state.offers[holder]?.rideID == id {
-                    state.offers[holder] = nil
-                }
+                state.dropOffer(of: id)
             }
         }
     }
@@ -120,13 +111,23 @@ final class EventHub: DispatchEventSink {
         state.withLock { $0.offers[driver] }
     }
 
-    /// Appends events to their rides' histories and yields them to the matching streams.
-    func publish(_ events: [RideEvent]) {
+    /// Appends events to their rides' histories and yields them to the matching streams; `rides`, as
+    /// they are after the events, become what reads and offer polls see (in the same lock, so the two
+    /// never disagree).
+    func publish(_ events: [RideEvent], rides: [Ride] = []) {
         // Streams are finished after the lock is released: finishing runs their termination handlers,
         // which take the lock themselves.
         var toFinish: [AsyncStream<StreamItem>.Continuation] = []
         defer { for continuation in toFinish { continuation.finish() } }
         state.withLock { state in
+            for ride in rides {
+                state.rides[ride.id] = ride
+                state.dropOffer(of: ride.id)
+                if let offer = ride.offer {
+                    state.offers[offer.driverID] = offer
+                    state.offerHolders[ride.id] = offer.driverID
+                }
+            }
             for event in events {
                 state.history[event.rideID, default: []].append(event)
                 Self.deliver(.event(event), to: &state.rideSubscribers[event.rideID], disconnecting: &toFinish)

@@ -218,29 +218,27 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         do {
             try await commit(batch.entries)
         } catch {
+            errors.increment()
             guard let refusal = Self.refusal(in: error) else {
-                errors.increment()
                 state.withLock { $0.log.unavailable(batch) }
                 markHealthy(false)
                 logger.warning("writing rides failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
                 return false
             }
-            errors.increment()
             await refuse(batch, error: refusal)
             return true
         }
-        let elapsed = (clock.now - started).components
-        commitDuration.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
-        batchEvents.record(batch.eventCount)
         // Visible only now, and before anyone is answered.
         let visible = clock.now
+        commitDuration.record(duration: visible - started)
+        batchEvents.record(batch.eventCount)
         for entry in batch.entries {
             _ = outbox.publish(
                 EventBatch(events: entry.events, rides: entry.rides, driverStatuses: entry.driverStatuses)
             )
             if let enqueued = entry.enqueuedAt, !entry.events.isEmpty {
                 let timer = entry.events.contains { $0.kind == .rideOffered } ? offerDelay : updateDelay
-                timer.recordNanoseconds(Int64((visible - enqueued).timeInterval * 1e9))
+                timer.record(duration: visible - enqueued)
             }
         }
         let resumed = state.withLock { state -> [Waiter] in
