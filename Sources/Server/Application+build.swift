@@ -1,4 +1,5 @@
 import DispatchCore
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
@@ -19,6 +20,8 @@ struct ApplicationDependencies: Sendable {
     var logger = Logger(label: "dispatch-server")
     /// Overrides the load signals admission control reads (tests); nil: the real probes.
     var loadSignals: (@Sendable () -> LoadSignals)?
+    /// What a deposed leader does: ends the process (tests: nothing, the service stops by its error).
+    var stepDown: @Sendable () -> Void = { exit(LeaderElection.deposedExitStatus) }
 }
 
 /// The parts of a running service that `main` and tests need to reach.
@@ -69,15 +72,30 @@ func buildApplication(
     var services: [any Service] = []
     var writer: RideWriter?
     var store: PostgresRideStore?
+    // With PostgreSQL a region's replicas elect one leader; in memory the process leads alone.
+    let leadership =
+        configuration.database == nil
+        ? Leadership.alone()
+        : Leadership(ownAddress: configuration.leadership.address(port: configuration.port))
     if let database = configuration.database {
         // Writes and reads have a pool each: slow or many reads never delay a commit.
-        let client = PostgresClient(configuration: database.client, backgroundLogger: logger)
+        let client = PostgresClient(
+            configuration: database.writerClient(lease: configuration.leadership.lease),
+            backgroundLogger: logger
+        )
         let readClient = PostgresClient(configuration: database.readClient, backgroundLogger: logger)
         var settings = RideWriter.Settings()
         settings.groupCommit = configuration.groupCommit
         settings.commitTimeout = configuration.commandDeadline
         // The outbox: the hub gets each batch only once it is committed.
-        writer = RideWriter(client: client, settings: settings, outbox: hub, logger: logger)
+        writer = RideWriter(
+            client: client,
+            settings: settings,
+            outbox: hub,
+            leadership: leadership,
+            region: configuration.leadership.region,
+            logger: logger
+        )
         store = PostgresRideStore(client: client, readClient: readClient, logger: logger)
         // Services stop in reverse order: the writer flushes before the client closes.
         services += [client, readClient]
@@ -121,6 +139,7 @@ func buildApplication(
         limiter: limiter,
         requestMetrics: requestMetrics,
         date: HTTPDateCache(),
+        leadership: leadership,
         logger: logger
     )
 
@@ -129,11 +148,12 @@ func buildApplication(
     router.add(middleware: RequestMetricsMiddleware(recorder: requestMetrics))
     router.add(middleware: ErrorMiddleware(catalog: catalog))
     router.add(middleware: AdmissionMiddleware(admission: admission))
+    router.add(middleware: LeadershipMiddleware(leadership: leadership))
     router.add(middleware: BearerAuthenticator(verifier: verifier))
     router.add(middleware: RateLimitMiddleware(limiter: limiter))
     router.add(middleware: LogRequestsMiddleware(.debug))
 
-    OperationsController(readiness: dependencies.readiness).addRoutes(
+    OperationsController(readiness: dependencies.readiness, leadership: leadership).addRoutes(
         to: router,
         catalog: catalog
     )
@@ -159,7 +179,7 @@ func buildApplication(
         streams: streams
     )
     let webSocketRouter = Router(context: ChannelRequestContext.self)
-    DriverChannelController(channel: channel, verifier: verifier).addRoutes(
+    DriverChannelController(channel: channel, verifier: verifier, leadership: leadership).addRoutes(
         to: router,
         webSocketRouter: webSocketRouter,
         catalog: catalog
@@ -205,6 +225,33 @@ func buildApplication(
         for id in ids { dispatcher.discard(id) }
     }
     services.append(lag)
+    // The election, when there is a database to elect through: before the writer in the list, so that
+    // at shutdown it stops after the writer's flush (services stop in reverse order), and hands over.
+    let schema = Latch()
+    let roleKnown = Latch()
+    if let database = configuration.database, let store, let writer {
+        let election = LeaderElection(
+            database: database,
+            leadership: leadership,
+            configuration: configuration.leadership,
+            address: configuration.leadership.address(port: configuration.port),
+            schema: schema,
+            roleKnown: roleKnown,
+            takeOver: RegionTakeover(
+                store: store,
+                hub: hub,
+                dispatcher: dispatcher,
+                writer: writer,
+                maximumDrivers: configuration.dispatch.maximumDrivers,
+                logger: logger
+            ).callAsFunction(epoch:),
+            stepDown: dependencies.stepDown,
+            logger: logger
+        )
+        services.insert(election, at: services.firstIndex { $0 is RideWriter } ?? services.endIndex)
+        // A deposed leader makes no more offers (none could be committed, none would be shown).
+        writer.onDeposed { dispatcher.pause() }
+    }
     services.append(
         Housekeeping(
             dispatcher: dispatcher,
@@ -237,23 +284,17 @@ func buildApplication(
         },
         logger: logger
     )
-    if let store, let writer {
-        // Before the server accepts requests: bring the schema up to date, then restore unfinished rides.
-        application.beforeServerStarts { [logger] in
+    if let store {
+        // Before the server accepts requests: bring the schema up to date (the election waits for it),
+        // then learn this replica's part: a lone replica restores the region and leads before its first
+        // request, as a single process always did; a standby learns where to forward. (Bounded: with
+        // PostgreSQL gone meanwhile, it listens as a standby that knows no leader, not ready.)
+        application.beforeServerStarts { [logger, lease = configuration.leadership.lease] in
             let applied = try await Migrations.apply(on: store.client, logger: logger)
             if !applied.isEmpty { logger.info("migrations applied", metadata: ["migration.versions": "\(applied)"]) }
-            let unfinished = try await store.unfinishedRides()
-            // Stored, so visible: reads and authorisation see the restored rides at once.
-            _ = hub.publish(EventBatch(events: [], rides: unfinished))
-            for problem in dispatcher.restore(unfinished) {
-                logger.error("a stored ride could not be restored", metadata: ["problem": "\(problem)"])
-            }
-            hub.forget(unfinished.map(\.id).filter { dispatcher.ride($0) == nil })
-            logger.info("rides restored", metadata: ["rides.count": "\(unfinished.count)"])
-            let offline = try await store.offlineDrivers(limit: configuration.dispatch.maximumDrivers)
-            dispatcher.rememberOffline(offline)
-            logger.info("offline drivers remembered", metadata: ["drivers.count": "\(offline.count)"])
-            writer.markHealthy(true)
+            schema.set()
+            let deadline = ContinuousClock.now + lease * 2
+            while !roleKnown.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         }
     }
     return (

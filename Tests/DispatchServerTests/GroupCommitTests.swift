@@ -189,4 +189,31 @@ struct GroupCommitTests {
         let afterTaken = log.nextBatch()
         #expect(afterTaken?.entries.count == 3)
     }
+
+    @Test("fenced by a newer epoch: the queue and every waiter are dropped, and nothing is queued again")
+    func fenced() throws {
+        var log = Log(maximumBatchEvents: 100)
+        _ = log.enqueue(events: try events(2), rides: [])
+        _ = log.enqueue(events: try events(3, ride: "ride-2"), rides: [])
+        let waits = [log.wait(for: 1, until: 100, "one"), log.wait(for: 2, until: 100, "two")]
+        #expect(waits == [.waiting, .waiting])
+        // The first entry was sent once and failed for want of the database: it may have committed.
+        let attemptedTaken = log.nextBatch()
+        let attempted = try #require(attemptedTaken)
+        log.unavailable(Log.Batch(entries: [attempted.entries[0]]))
+        let taken = log.nextBatch()
+        #expect(taken != nil)
+        let (dropped, notCommitted, unknown) = log.fenced()
+        #expect(dropped == 5)
+        #expect(unknown == ["one"])
+        #expect(notCommitted == ["two"])
+        #expect(log.isFenced && log.queue.isEmpty && log.queuedEvents == 0 && log.waiterCount == 0)
+        // A command applied after the fence is neither queued nor waited for: it is told at once.
+        let position = log.enqueue(events: try events(1, ride: "ride-3"), rides: [])
+        #expect(log.queue.isEmpty)
+        let late = log.wait(for: position, until: 100, "late")
+        #expect(late == .fenced)
+        let next = log.nextBatch()
+        #expect(next == nil)
+    }
 }

@@ -49,6 +49,8 @@ struct ServerConfiguration: Sendable, Equatable {
     var auth = AuthConfiguration()
     /// Each rider's and driver's rate limits (`RATE_*`).
     var rateLimits = RateLimitPolicy()
+    /// How the region's replicas elect their leader (with PostgreSQL).
+    var leadership = LeadershipConfiguration()
 
     /// The documented options, in `--help` order.
     static let options: [Option] = [
@@ -151,6 +153,18 @@ struct ServerConfiguration: Sendable, Equatable {
         Option("rate.requests.per.second", "10", "Other commands and reads per rider or driver per second."),
         Option("rate.requests.burst", "30", "Other commands and reads per rider or driver at once."),
         Option("rate.subjects", "200000", "The most callers whose rate-limit buckets are remembered."),
+        Option("region", "default", "The region this replica dispatches for: one leader per region (postgres)."),
+        Option("leader.id", "<host>-<pid>", "This replica's name in the leadership row (the pod's name)."),
+        Option(
+            "advertise.address",
+            "127.0.0.1:<port>",
+            "host:port where the region's other replicas reach this one's API port (the pod's IP)."
+        ),
+        Option(
+            "leader.lease.seconds",
+            "4",
+            "How long a leader that stopped answering keeps its lock before a standby takes over (2-60)."
+        ),
         Option("auth.secret", "", "The HS256 secret bearer tokens are signed with (at least 32 bytes)."),
         Option("auth.secret.file", "", "A file holding the HS256 secret (a mounted Kubernetes Secret)."),
         Option("auth.jwks.file", "", "A JWKS file of an identity provider's ES256/RS256 public keys."),
@@ -245,6 +259,22 @@ struct ServerConfiguration: Sendable, Equatable {
         try readDispatch(values)
         try readLimits(values)
         try readAuth(values)
+        try readLeadership(values)
+    }
+
+    private mutating func readLeadership(_ values: ValueReader) throws(ConfigurationError) {
+        if let region = values.string("region") {
+            guard !region.isEmpty, region.utf8.count <= 63 else { throw values.error("region", "must be 1-63 bytes") }
+            leadership.region = region
+        }
+        if let identity = values.string("leader.id"), !identity.isEmpty { leadership.identity = identity }
+        if let address = values.string("advertise.address"), !address.isEmpty {
+            guard StandbyForwarder.parse(address) != nil else {
+                throw values.error("advertise.address", "must be host:port, got \"\(address.prefix(80))\"")
+            }
+            leadership.advertiseAddress = address
+        }
+        if let lease = try values.integer("leader.lease.seconds", in: 2...60) { leadership.lease = .seconds(lease) }
     }
 
     private mutating func readAuth(_ values: ValueReader) throws(ConfigurationError) {

@@ -10,6 +10,8 @@ import HummingbirdWebSocket
 struct DriverChannelController<Context: AuthRequestContext<Caller>> {
     let channel: DriverChannel
     let verifier: TokenVerifier
+    /// A replica that does not lead serves no channel (the plain route answers `503 not_leader`).
+    let leadership: Leadership
 
     func addRoutes(
         to router: Router<Context>,
@@ -27,6 +29,7 @@ struct DriverChannelController<Context: AuthRequestContext<Caller>> {
         webSocketRouter.ws("/v1/drivers/:driverId/channel") { request, context in
             // Bad driver IDs and tokens never get here (the edge passes them to the plain route).
             let driver = try DriverID(context.parameters.get("driverId") ?? "")
+            guard leadership.isLeader else { return .dontUpgrade }
             guard verifier.isDisabled || caller(of: request, for: driver) != nil else { return .dontUpgrade }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in

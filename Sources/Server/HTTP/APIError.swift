@@ -111,6 +111,8 @@ extension APIError {
                     code: "storage_refused",
                     "the database refused to store this command's outcome; it is kept for an operator to repair"
                 )
+            case .notLeader:
+                self = .notLeader
             }
         case is StorageUnavailable:
             self.init(
@@ -172,6 +174,16 @@ extension APIError {
         .contentTooLarge,
         code: "payload_too_large",
         "request body is larger than \(maximumBodyBytes / 1024) KiB"
+    )
+
+    /// A command or stream reached a replica that does not lead its region (a standby that knows no
+    /// leader to forward to, or a leader deposed or handing over): nothing was applied; retry through
+    /// the Service, which reaches the leader.
+    static let notLeader = APIError(
+        .serviceUnavailable,
+        code: "not_leader",
+        "this replica does not lead its region now; nothing was applied, retry shortly",
+        retryAfterSeconds: 1
     )
 
     static let unsupportedMediaType = APIError(

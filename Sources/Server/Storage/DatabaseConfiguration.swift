@@ -1,3 +1,4 @@
+import DispatchCore
 import Foundation
 import NIOSSL
 import PostgresNIO
@@ -137,23 +138,67 @@ struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertible {
         return configuration
     }
 
-    private var base: PostgresClient.Configuration {
+    /// The writer's pool, with PostgreSQL ending a transaction left idle longer than a quarter of a
+    /// lease: a leader paused or cut off mid-transaction must not hold the leadership row's shared lock,
+    /// and with it the takeover, for long; a new leader's epoch bump waits up to half a lease for it
+    /// (`lock_timeout` of `leadershipConnection`). (The writer's own transactions are never idle for
+    /// more than a few milliseconds between their statements.)
+    func writerClient(lease: Duration) -> PostgresClient.Configuration {
+        var configuration = client
+        configuration.options.additionalStartupParameters = [
+            ("idle_in_transaction_session_timeout", "\(Int64(lease.timeInterval * 250))")
+        ]
+        return configuration
+    }
+
+    /// The election's own session (`LeaderElection`), which holds the region's advisory lock. PostgreSQL
+    /// ends it, releasing the lock, once it is idle longer than `lease` (a paused or partitioned
+    /// leader stops renewing) or its peer stops acknowledging for that long; its statements give up
+    /// after half of it.
+    func leadershipConnection(lease: Duration) throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS =
+            if let verified = tlsConfiguration { .require(try NIOSSLContext(configuration: verified)) } else {
+                .disable
+            }
+        var configuration = PostgresConnection.Configuration(
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: tls
+        )
+        let lease = Int64(lease.timeInterval * 1_000)
+        configuration.options.connectTimeout = .milliseconds(lease)
+        configuration.options.additionalStartupParameters = [
+            ("idle_session_timeout", "\(lease)"),
+            ("tcp_user_timeout", "\(lease)"),
+            ("statement_timeout", "\(lease / 2)"),
+            ("lock_timeout", "\(lease / 2)"),
+            ("application_name", "dispatch-leadership"),
+        ]
+        return configuration
+    }
+
+    /// The TLS client configuration of the mode; nil for `disable`.
+    private var tlsConfiguration: TLSConfiguration? {
         var verified = TLSConfiguration.makeClientConfiguration()
         if let rootCertificate { verified.trustRoots = .file(rootCertificate) }
-        let tlsConfiguration: PostgresClient.Configuration.TLS
         switch tls {
         case .disable:
-            tlsConfiguration = .disable
+            return nil
         case .require:
             verified.certificateVerification = rootCertificate == nil ? .none : .noHostnameVerification
-            tlsConfiguration = .require(verified)
         case .verifyCA:
             verified.certificateVerification = .noHostnameVerification
-            tlsConfiguration = .require(verified)
         case .verifyFull:
             verified.certificateVerification = .fullVerification
-            tlsConfiguration = .require(verified)
         }
+        return verified
+    }
+
+    private var base: PostgresClient.Configuration {
+        let tlsConfiguration: PostgresClient.Configuration.TLS = self.tlsConfiguration.map { .require($0) } ?? .disable
         var configuration = PostgresClient.Configuration(
             host: host,
             port: port,

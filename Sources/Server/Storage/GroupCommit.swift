@@ -63,6 +63,11 @@ struct GroupCommit<Waiter, Instant: Comparable & Sendable> {
     static var deadLetterMemory: Int { 1_024 }
     private var waiters: [UInt64: Waiting] = [:]
     private var nextWaiter: UInt64 = 0
+    /// Set once a newer leadership epoch refused a batch: nothing is queued or written any more.
+    private(set) var isFenced = false
+    /// The highest position sent in a write whose outcome is unknown (it failed as unavailable: the
+    /// connection may have dropped after the commit).
+    private var attemptedUpTo: UInt64 = 0
 
     init(maximumBatchEvents: Int, groupCommit: Bool = true) {
         self.maximumBatchEvents = maximumBatchEvents
@@ -84,6 +89,7 @@ struct GroupCommit<Waiter, Instant: Comparable & Sendable> {
     ) -> UInt64 {
         let position = nextPosition
         nextPosition += 1
+        guard !isFenced else { return position }
         queue.append(
             Entry(position: position, events: events, rides: rides, driverStatuses: driverStatuses, enqueuedAt: instant)
         )
@@ -99,11 +105,14 @@ struct GroupCommit<Waiter, Instant: Comparable & Sendable> {
         case committed
         /// The position was dead-lettered: fail at once.
         case deadLettered
+        /// This replica no longer leads: what it had not committed never will be.
+        case fenced
     }
 
     /// Registers a waiter for a position, unless its outcome is known already.
     mutating func wait(for position: UInt64, until deadline: Instant, _ waiter: Waiter) -> WaitOutcome {
         guard committed < position else { return deadLettered.contains(position) ? .deadLettered : .committed }
+        guard !isFenced else { return .fenced }
         nextWaiter += 1
         waiters[nextWaiter] = Waiting(position: position, deadline: deadline, waiter: waiter)
         return .waiting
@@ -148,8 +157,11 @@ struct GroupCommit<Waiter, Instant: Comparable & Sendable> {
     }
 
     /// The batch failed for want of the database: it stays at the head, to be retried as it is.
-    mutating func unavailable(_ batch: Batch) {
+    /// - Parameter attempted: Whether it was sent (then it may have committed); false when it was held
+    ///   back without being sent.
+    mutating func unavailable(_ batch: Batch, attempted: Bool = true) {
         inFlight = false
+        if attempted { attemptedUpTo = max(attemptedUpTo, batch.entries.last?.position ?? 0) }
     }
 
     /// The database refused the batch for its content.
@@ -169,6 +181,23 @@ struct GroupCommit<Waiter, Instant: Comparable & Sendable> {
         if deadLettered.count > Self.deadLetterMemory { deadLettered.removeFirst() }
         let failing = takeWaiters { $0.position == entry.position }
         return .deadLettered(entry, failing: failing)
+    }
+
+    /// A newer epoch refused the batch: this replica was deposed. Everything queued is dropped (the new
+    /// leader recovers from what was committed, and none of it was shown), and so is everything
+    /// enqueued from now on.
+    /// - Returns: How many events were dropped; the waiters whose entries were never sent (nothing of
+    ///   theirs is stored: `notCommitted`), and those sent in a write whose outcome is unknown (an
+    ///   earlier try may have committed: `unknown`).
+    mutating func fenced() -> (droppedEvents: Int, notCommitted: [Waiter], unknown: [Waiter]) {
+        isFenced = true
+        inFlight = false
+        let dropped = queuedEvents
+        queue.removeAll()
+        queuedEvents = 0
+        let attempted = attemptedUpTo
+        let unknown = takeWaiters { $0.position <= attempted }
+        return (dropped, takeWaiters { _ in true }, unknown)
     }
 
     /// Removes the waiters past their deadline; returns them to fail.

@@ -125,6 +125,39 @@ enum Migrations {
                 "CREATE INDEX driver_states_offline ON driver_states (changed_at DESC) WHERE status = 'offline'",
             ]
         ),
+        Migration(
+            version: 5,
+            name: "leadership: one leader per region, and the epoch that fences its writes",
+            statements: [
+                """
+                CREATE TABLE leadership (
+                    region text PRIMARY KEY,
+                    epoch bigint NOT NULL CHECK (epoch > 0),
+                    holder text NOT NULL,
+                    address text NOT NULL,
+                    since timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                // Which term wrote each event: the proof that a deposed leader committed nothing more.
+                "ALTER TABLE ride_events ADD COLUMN epoch bigint",
+                """
+                CREATE FUNCTION dispatch_fence(fence_region text, fence_epoch bigint) RETURNS bigint
+                LANGUAGE plpgsql AS $$
+                DECLARE
+                    current_epoch bigint;
+                BEGIN
+                    SELECT epoch INTO current_epoch FROM leadership WHERE region = fence_region FOR SHARE;
+                    IF current_epoch IS DISTINCT FROM fence_epoch THEN
+                        RAISE EXCEPTION 'deposed: epoch % of region % is not current (it is %)',
+                            fence_epoch, fence_region, current_epoch
+                            USING ERRCODE = 'DP001';
+                    END IF;
+                    RETURN fence_epoch;
+                END
+                $$
+                """,
+            ]
+        ),
     ]
 
     /// Applies every migration not yet applied, each in its own transaction, under the advisory lock.

@@ -136,7 +136,7 @@ struct PostgresRideStore: Sendable {
     /// Runs a read within `readDeadline`; the database's unavailability becomes `StorageUnavailable`.
     private func read<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
         do {
-            return try await withTimeout(readDeadline, body)
+            return try await withDeadline(readDeadline, body)
         } catch is TimeoutError {
             throw StorageUnavailable(reason: "no answer within \(readDeadline)")
         } catch let error as PSQLError where StorageUnavailable.isUnavailability(error) {

@@ -31,14 +31,32 @@ enum RideRows {
     /// `COMMIT`. Under load every round trip waits for a scheduler slot on both sides, so this is what
     /// a command's commit wait is mostly made of. (The events' foreign key is checked at the end of the
     /// statement, after the rides are in.)
+    ///
+    /// Fenced: the statement's first part (`dispatch_fence`) proves `fence` is the region's current
+    /// epoch, holding the leadership row `FOR SHARE` until it commits, and fails the whole statement
+    /// with `Fencing.sqlState` otherwise. Each event records the epoch that wrote it.
     /// - Returns: Nil for a batch with no rides or no events, or too large for one statement's binds.
-    static func write(rides: [Ride], events: [RideEvent]) -> PostgresQuery? {
-        let binds = rides.count * columns.count + events.count * 5
+    static func write(rides: [Ride], events: [RideEvent], fence: Fence) -> PostgresQuery? {
+        let binds = 2 + rides.count * columns.count + events.count * 5
         guard !rides.isEmpty, !events.isEmpty, binds <= maximumBinds else { return nil }
         var bindings = PostgresBindings(capacity: binds)
+        bindings.append(fence.region)
+        bindings.append(fence.epoch)
         let upsert = upsertSQL(rides, into: &bindings)
-        let insert = insertSQL(events, into: &bindings)
-        return PostgresQuery(unsafeSQL: "WITH upserted AS (\n\(upsert)\n)\n\(insert)", binds: bindings)
+        let values = valuesSQL(events, into: &bindings)
+        return PostgresQuery(
+            unsafeSQL: """
+                WITH fence AS (SELECT \(Fencing.function)($1, $2) AS epoch),
+                upserted AS (
+                \(upsert)
+                )
+                INSERT INTO ride_events (ride_id, sequence, type, at, payload, epoch)
+                SELECT v.ride_id, v.sequence, v.type, v.at, v.payload, fence.epoch
+                FROM (VALUES \(values)) AS v(ride_id, sequence, type, at, payload) CROSS JOIN fence
+                ON CONFLICT (ride_id, sequence) DO NOTHING
+                """,
+            binds: bindings
+        )
     }
 
     /// Appends the rides' values to `bindings` (numbered after those already there) and returns the upsert.
@@ -85,30 +103,41 @@ enum RideRows {
         bindings.append(ride.search.excluded.map(\.rawValue).sorted().joined(separator: ","))
     }
 
-    /// One multi-row insert of events; an event already stored (a retried batch) is skipped.
-    static func insert(_ events: [RideEvent]) -> PostgresQuery {
-        var bindings = PostgresBindings(capacity: events.count * 5)
-        let sql = insertSQL(events, into: &bindings)
-        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    /// One multi-row insert of events written in `epoch` (inside a transaction that proved it current);
+    /// an event already stored (a retried batch) is skipped.
+    static func insert(_ events: [RideEvent], epoch: Int64) -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: events.count * 5 + 1)
+        bindings.append(epoch)
+        let values = valuesSQL(events, into: &bindings, epoch: "$1")
+        return PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO ride_events (ride_id, sequence, type, at, payload, epoch) VALUES \(values)
+                ON CONFLICT (ride_id, sequence) DO NOTHING
+                """,
+            binds: bindings
+        )
     }
 
-    /// Appends the events' values to `bindings` (numbered after those already there) and returns the insert.
-    private static func insertSQL(_ events: [RideEvent], into bindings: inout PostgresBindings) -> String {
+    /// Appends the events' values to `bindings` (numbered after those already there) and returns their
+    /// rows, each ending with `epoch` when one is given.
+    private static func valuesSQL(
+        _ events: [RideEvent],
+        into bindings: inout PostgresBindings,
+        epoch: String? = nil
+    ) -> String {
         var rows: [String] = []
         rows.reserveCapacity(events.count)
+        let suffix = epoch.map { ", \($0))" } ?? ")"
         for event in events {
             let base = bindings.count
-            rows.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4), $\(base + 5)::jsonb)")
+            rows.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4), $\(base + 5)::jsonb" + suffix)
             bindings.append(event.rideID.rawValue)
             bindings.append(Int32(event.sequence))
             bindings.append(event.kind.rawValue)
             bindings.append(event.at)
             bindings.append(StoredEvent.encode(event))
         }
-        return """
-            INSERT INTO ride_events (ride_id, sequence, type, at, payload) VALUES \(rows.joined(separator: ", "))
-            ON CONFLICT (ride_id, sequence) DO NOTHING
-            """
+        return rows.joined(separator: ", ")
     }
 
     typealias Row = (

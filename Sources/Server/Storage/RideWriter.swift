@@ -54,6 +54,12 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     /// Told when the database becomes reachable or unreachable (`onHealthChange`).
     private let healthObserver = Mutex<(@Sendable (Bool) -> Void)?>(nil)
     private let client: PostgresClient
+    /// Whose epoch every transaction proves current (`Fencing`).
+    private let leadership: Leadership
+    private let region: String
+    /// Told once a newer epoch refused a batch (`onDeposed`).
+    private let deposedObserver = Mutex<(@Sendable () -> Void)?>(nil)
+    private let fencedBatches = Counter(label: "dispatch_store_fenced_total")
     /// Where committed batches go: what clients may see.
     private let outbox: any DispatchEventSink
     private let settings: Settings
@@ -89,8 +95,23 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     private let refusedRidesObserver = Mutex<(@Sendable ([RideID]) -> Void)?>(nil)
     private let oldestWaitNanoseconds = Atomic<Int64>(0)
 
-    init(client: PostgresClient, settings: Settings = Settings(), outbox: any DispatchEventSink, logger: Logger) {
+    /// - Parameters:
+    ///   - client: The writer's pool.
+    ///   - settings: Batching, capacity and deadlines.
+    ///   - outbox: Where committed batches go (the event hub).
+    ///   - leadership: Whose epoch fences the writes, in `region`.
+    ///   - logger: The writer's logger.
+    init(
+        client: PostgresClient,
+        settings: Settings = Settings(),
+        outbox: any DispatchEventSink,
+        leadership: Leadership,
+        region: String,
+        logger: Logger
+    ) {
         self.client = client
+        self.leadership = leadership
+        self.region = region
         self.outbox = outbox
         self.state = Mutex(
             State(log: GroupCommit(maximumBatchEvents: settings.maximumBatchEvents, groupCommit: settings.groupCommit))
@@ -118,8 +139,10 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         state.withLock { $0.healthy && $0.log.queuedEvents < settings.queueCapacity }
     }
 
-    /// Throws `CommandNotDurable.unavailable` unless commands may run now.
+    /// Throws `CommandNotDurable.notLeader` unless this replica leads its region, and
+    /// `CommandNotDurable.unavailable` unless commands may run now.
     func checkAvailable() throws {
+        guard leadership.isLeader else { throw CommandNotDurable.notLeader }
         guard isAvailable else { throw CommandNotDurable.unavailable }
     }
 
@@ -157,6 +180,8 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
             case .committed: continuation.resume()
             case .deadLettered:
                 continuation.resume(throwing: CommandNotDurable.refused(constraint: nil, reason: "dead-lettered"))
+            case .fenced:
+                continuation.resume(throwing: CommandNotDurable.notLeader)
             }
         }
     }
@@ -189,6 +214,12 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
             while !Task.isCancelled, !shuttingDown.load(ordering: .relaxed),
                 let batch = state.withLock({ $0.log.nextBatch() })
             {
+                guard leadership.fenceEpoch > 0 else {
+                    // Not leading (yet): nothing may be written; the batch waits for an epoch.
+                    state.withLock { $0.log.unavailable(batch, attempted: false) }
+                    try? await Task.sleep(for: .milliseconds(100))
+                    continue
+                }
                 if await write(batch) {
                     failures = 0
                 } else {
@@ -219,6 +250,10 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
             try await commit(batch.entries)
         } catch {
             errors.increment()
+            if Fencing.isDeposed(error) {
+                fenced(error)
+                return true
+            }
             guard let refusal = Self.refusal(in: error) else {
                 state.withLock { $0.log.unavailable(batch) }
                 markHealthy(false)
@@ -274,6 +309,36 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         }
     }
 
+    /// A newer epoch refused the batch: this replica no longer leads. Its queue is dropped, every waiting
+    /// command is told `notLeader` (it was not made durable, and never will be by this replica), and
+    /// the election is told, to step down.
+    private func fenced(_ error: any Error) {
+        let (dropped, notCommitted, unknown) = state.withLock { state in
+            let outcome = state.log.fenced()
+            waitingCount.store(0, ordering: .relaxed)
+            queueDepth.record(0)
+            return outcome
+        }
+        fencedBatches.increment()
+        leadership.depose()
+        logger.critical(
+            "deposed: a newer leadership epoch refused our commit; committing nothing more and stepping down",
+            metadata: [
+                "leadership.region": "\(region)", "events.dropped": "\(dropped)",
+                "commands.failed": "\(notCommitted.count + unknown.count)", "error": "\(Fencing.describe(error))",
+            ]
+        )
+        for waiter in notCommitted { waiter.continuation.resume(throwing: CommandNotDurable.notLeader) }
+        // Sent before, in a write whose outcome was lost: it may be stored. Not "nothing applied".
+        for waiter in unknown { waiter.continuation.resume(throwing: CommandNotDurable.late) }
+        deposedObserver.withLock { $0 }?()
+    }
+
+    /// Calls `observer` once a newer epoch has refused this replica's commit (the election steps down).
+    func onDeposed(_ observer: @escaping @Sendable () -> Void) {
+        deposedObserver.withLock { $0 = observer }
+    }
+
     /// The database refused a batch for its content: split it, or dead-letter the entry refused alone.
     private func refuse(_ batch: GroupCommit<Waiter, ContinuousClock.Instant>.Batch, error: PSQLError) async {
         let (outcome, withdrawn) = state.withLock {
@@ -303,17 +368,24 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
             ]
         )
         do {
-            try await withTimeout(settings.statementTimeout) { [client, logger] in
+            let fence = Fence(region: region, epoch: leadership.fenceEpoch)
+            try await withDeadline(settings.statementTimeout) { [client, logger] in
                 _ = try await client.query(
                     DeadLetters.insert(
                         position: entry.position,
                         events: entry.events,
                         rides: entry.rides,
-                        error: reason
+                        error: reason,
+                        fence: fence
                     ),
                     logger: logger
                 )
             }
+        } catch  where Fencing.isDeposed(error) {
+            // Deposed meanwhile: nothing more of this replica's is stored, this entry included.
+            for waiter in failing { waiter.continuation.resume(throwing: CommandNotDurable.notLeader) }
+            fenced(error)
+            return
         } catch {
             logger.error(
                 "the dead letter could not be stored; its events are in this log line only",
@@ -348,12 +420,15 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         let rides = Array(latest.values)
         let events = entries.flatMap(\.events)
         let statuses = entries.flatMap(\.driverStatuses)
-        try await withTimeout(settings.statementTimeout) { [client, logger] in
-            if statuses.isEmpty, let single = RideRows.write(rides: rides, events: events) {
+        let fence = Fence(region: region, epoch: leadership.fenceEpoch)
+        try await withDeadline(settings.statementTimeout) { [client, logger] in
+            if statuses.isEmpty, let single = RideRows.write(rides: rides, events: events, fence: fence) {
                 try await client.query(single, logger: logger)
                 return
             }
             try await client.withTransaction(logger: logger) { connection in
+                // First: the shared lock on the leadership row is held until the commit.
+                try await Fencing.prove(fence, on: connection, logger: logger)
                 for chunk in stride(from: 0, to: rides.count, by: 1_000) {
                     try await connection.query(
                         RideRows.upsert(Array(rides[chunk..<min(rides.count, chunk + 1_000)])),
@@ -362,7 +437,7 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
                 }
                 for chunk in stride(from: 0, to: events.count, by: 5_000) {
                     try await connection.query(
-                        RideRows.insert(Array(events[chunk..<min(events.count, chunk + 5_000)])),
+                        RideRows.insert(Array(events[chunk..<min(events.count, chunk + 5_000)]), epoch: fence.epoch),
                         logger: logger
                     )
                 }
@@ -400,7 +475,7 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
             if !recent {
                 let ok: Bool
                 do {
-                    try await withTimeout(.seconds(2)) { [client] in _ = try await client.query("SELECT 1") }
+                    try await withDeadline(.seconds(2)) { [client] in _ = try await client.query("SELECT 1") }
                     ok = true
                 } catch {
                     ok = false
@@ -440,35 +515,3 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         }
     }
 }
-
-/// Why a command's answer cannot say it is durable. (`APIError` maps each to its HTTP answer; storage
-/// knows nothing of HTTP.)
-enum CommandNotDurable: Error, Equatable {
-    /// The database is unreachable or the queue is full: the command was not applied
-    /// (`503 database_unavailable`).
-    case unavailable
-    /// The command was applied but its commit did not come in time: its durability is unknown
-    /// (`503 commit_timeout`).
-    case late
-    /// The database refused the command's events for good (naming the constraint, when one refused
-    /// them); they are in the dead-letter table (`500 storage_refused`).
-    case refused(constraint: String?, reason: String)
-}
-
-/// Runs `body`, failing with `TimeoutError` if it takes longer than `duration` (and cancelling it).
-func withTimeout<T: Sendable>(_ duration: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T
-{
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: duration)
-            throw TimeoutError()
-        }
-        defer { group.cancelAll() }
-        guard let result = try await group.next() else { throw TimeoutError() }
-        return result
-    }
-}
-
-/// An operation took longer than allowed.
-struct TimeoutError: Error {}

@@ -21,7 +21,11 @@ struct MigrationTests {
                 ).decode((String,).self) {
                     tables.append(name)
                 }
-                #expect(tables == ["dead_letters", "driver_states", "ride_events", "rides", "schema_migrations"])
+                #expect(
+                    tables == [
+                        "dead_letters", "driver_states", "leadership", "ride_events", "rides", "schema_migrations",
+                    ]
+                )
             }
         }
     }

@@ -37,7 +37,7 @@ struct PostgresTLSTests {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await postgres.run() }
             defer { group.cancelAll() }
-            return try await withTimeout(.seconds(10)) {
+            return try await withDeadline(.seconds(10)) {
                 var encrypted = false
                 for try await ssl in try await postgres.query(
                     "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",

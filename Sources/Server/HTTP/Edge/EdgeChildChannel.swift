@@ -4,12 +4,20 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOHTTP1
+import ServiceLifecycle
 
 /// Wraps Hummingbird's HTTP/1.1 child channel (with WebSocket upgrades) so that each connection's
 /// pipeline gets an `EdgeHandler` right after NIO's HTTP/1.1 request decoder, before Hummingbird's
 /// own handlers.
 struct EdgeChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
-    typealias Value = Inner.Value
+    /// A connection: Hummingbird's, and whether the standby forwards it instead (then Hummingbird's
+    /// handlers never see a byte, and are not asked to serve it).
+    struct Value: ServerChildChannelValue {
+        let inner: Inner.Value
+        let channel: any Channel
+        /// True once the connection is forwarded to the leader; false once it is served here.
+        let forwarded: EventLoopFuture<Bool>
+    }
 
     /// The wrapped channel setup.
     let inner: Inner
@@ -30,13 +38,36 @@ struct EdgeChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
                 UpgradeAuthenticationHandler(verifier: services.verifier),
                 position: .after(decoder)
             )
-            try pipeline.addHandler(WriteStallHandler(timeout: TimeAmount(writeTimeout)), position: .first)
-            return value
+            let stall = WriteStallHandler(timeout: TimeAmount(writeTimeout))
+            try pipeline.addHandler(stall, position: .first)
+            // Before the HTTP decoder: a standby forwards the raw connection to the leader.
+            let forwarded = channel.eventLoop.makePromise(of: Bool.self)
+            try pipeline.addHandler(
+                StandbyForwarder(leadership: services.leadership, decided: forwarded, logger: services.logger),
+                position: .after(stall)
+            )
+            return Value(inner: value, channel: channel, forwarded: forwarded.futureResult)
         }
     }
 
     func handle(value: Value, logger: Logger) async {
-        await inner.handle(value: value, logger: logger)
+        // Until its first bytes decide, a connection is idle: at shutdown it is closed, as Hummingbird
+        // closes an idle connection.
+        let forwarded = await withGracefulShutdownHandler {
+            (try? await value.forwarded.get()) ?? true
+        } onGracefulShutdown: {
+            value.channel.pipeline.handler(type: StandbyForwarder.self).whenSuccess { $0.closeIfUndecided() }
+        }
+        guard forwarded else {
+            await inner.handle(value: value.inner, logger: logger)
+            return
+        }
+        // Forwarded: the connection is the leader's until either end closes it, or this replica stops.
+        await withGracefulShutdownHandler {
+            try? await value.channel.closeFuture.get()
+        } onGracefulShutdown: {
+            value.channel.close(promise: nil)
+        }
     }
 }
 

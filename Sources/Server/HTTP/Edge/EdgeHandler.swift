@@ -432,6 +432,8 @@ struct EdgeServices: Sendable {
     let verifier: TokenVerifier
     /// Each caller's rate limits, shared with the router and the driver channel.
     let limiter: RateLimiter
+    /// Whether this replica leads, and where the leader is when not (`StandbyForwarder`).
+    let leadership: Leadership
 
     init(
         reports: LocationReports,
@@ -442,8 +444,10 @@ struct EdgeServices: Sendable {
         limiter: RateLimiter,
         requestMetrics: RequestMetricsRecorder,
         date: HTTPDateCache,
+        leadership: Leadership,
         logger: Logger
     ) {
+        self.leadership = leadership
         self.reports = reports
         self.offers = offers
         self.admission = admission
