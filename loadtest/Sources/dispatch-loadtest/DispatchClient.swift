@@ -11,9 +11,9 @@ enum CallOutcome: Sendable {
     case success(status: Int, body: Data)
     /// A `409` the protocol allows under races (the offer or ride moved on meanwhile).
     case conflict(code: String)
-    /// `503 overloaded` or `503 database_unavailable`: the service refused the request before doing
-    /// anything, by design, with `Retry-After`.
-    case shed
+    /// `503 overloaded`, `database_unavailable` or `not_leader`: the service refused the request before
+    /// doing anything, by design, with `Retry-After` (its seconds, when given).
+    case shed(retryAfter: Double?)
     /// Anything else: an unexpected status, or no answer at all.
     case failure(kind: String)
     /// The run stopped before the answer came (not counted).
@@ -48,14 +48,30 @@ final class DispatchClient: Sendable {
     private let connections: Int
     private let inFlight = [HeldCounter(), HeldCounter()]
     private let waitCount = Atomic<Int>(0)
-    private static let timeout = TimeAmount.seconds(30)
+    private let retryCount = Atomic<Int>(0)
+    /// With a failover retry budget (`--failover-retry-seconds`): how long a call that found no
+    /// leader (no answer, or a `503`) is retried, as an app retries through the Service's address.
+    let retryBudget: Duration?
+    private let timeout: TimeAmount
 
     /// Calls that found their pool's connections all busy so far.
     var waits: Int { waitCount.load(ordering: .relaxed) }
 
-    init(target: String, connections: Int, streamConnections: Int, credentials: Credentials = .none) {
+    /// Calls retried after no answer or a `503`, so far (with a retry budget only).
+    var retries: Int { retryCount.load(ordering: .relaxed) }
+
+    init(
+        target: String,
+        connections: Int,
+        streamConnections: Int,
+        credentials: Credentials = .none,
+        retryBudget: Duration? = nil
+    ) {
         self.target = target.hasSuffix("/") ? String(target.dropLast()) : target
         self.credentials = credentials
+        self.retryBudget = retryBudget
+        // A call to a leader that stopped answering hangs until this; with retries it is short.
+        timeout = retryBudget == nil ? .seconds(30) : .seconds(5)
         self.connections = max(connections, 1)
         let loops = (0..<2).map { _ in MultiThreadedEventLoopGroup(numberOfThreads: 1) }
         self.loops = loops
@@ -79,7 +95,56 @@ final class DispatchClient: Sendable {
     }
 
     /// One call as `subject` (nil: no token, for the probes); `expected` statuses count as success.
+    /// With a retry budget, a call that got no answer or a `503` is sent again, unchanged (ride requests
+    /// carry their idempotency key), on a new connection, after the service's Retry-After (else 250 ms),
+    /// until it gets another answer or the budget is spent.
     func call(
+        _ method: HTTPMethod,
+        _ path: String,
+        as subject: Subject?,
+        json body: Data? = nil,
+        headers: [(String, String)] = [],
+        expected: Set<Int> = [200],
+        pool: CallPool = .riders
+    ) async -> CallOutcome {
+        let started = ContinuousClock.now
+        var attempt = headers
+        while true {
+            let outcome = await once(
+                method,
+                path,
+                as: subject,
+                json: body,
+                headers: attempt,
+                expected: expected,
+                pool: pool
+            )
+            guard let retryBudget, ContinuousClock.now - started < retryBudget, Self.mayRetry(outcome) else {
+                return outcome
+            }
+            retryCount.wrappingAdd(1, ordering: .relaxed)
+            // A retry closes its connection after its answer, so that the next one is routed afresh by
+            // the Service (the replica that failed may be the one that no longer leads).
+            attempt = headers + [("Connection", "close")]
+            // As an app does: after the service's Retry-After when it gave one, else soon.
+            let pause: Duration =
+                if case .shed(let seconds?) = outcome { .milliseconds(Int64(seconds * 1_000)) } else {
+                    .milliseconds(250)
+                }
+            try? await Task.sleep(for: pause)
+        }
+    }
+
+    /// No answer, or a `503` of any kind: what a leader's failover looks like to a client.
+    static func mayRetry(_ outcome: CallOutcome) -> Bool {
+        switch outcome {
+        case .shed: true
+        case .failure(let kind): kind.hasPrefix("transport:") || kind.contains(" 503 ")
+        case .success, .conflict, .cancelled: false
+        }
+    }
+
+    private func once(
         _ method: HTTPMethod,
         _ path: String,
         as subject: Subject?,
@@ -103,14 +168,18 @@ final class DispatchClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
-            let response = try await pools[pool.rawValue].execute(request, timeout: Self.timeout)
+            let response = try await pools[pool.rawValue].execute(request, timeout: timeout)
             let bytes = try await response.body.collect(upTo: 1 << 20)
             let status = Int(response.status.code)
             if expected.contains(status) { return .success(status: status, body: Data(bytes.readableBytesView)) }
             let code =
                 (try? JSONDecoder().decode(Wire.ErrorBody.self, from: Data(bytes.readableBytesView)))?.error.code ?? "-"
             if status == 409 { return .conflict(code: code) }
-            if status == 503, Self.refusedUpFront.contains(code) { return .shed }
+            let retryAfter = response.headers.first(name: "retry-after").flatMap(Double.init)
+            if status == 503, Self.refusedUpFront.contains(code) { return .shed(retryAfter: retryAfter) }
+            // Retrying through failovers, as an app does: a rate-limited retry waits its Retry-After
+            // (its earlier tries may have landed on a replica that refused them).
+            if status == 429, retryBudget != nil { return .shed(retryAfter: retryAfter) }
             return .failure(kind: "\(method.rawValue) \(Self.template(path)) \(status) \(code)")
         } catch {
             if error is CancellationError || Task.isCancelled { return .cancelled }
@@ -118,9 +187,10 @@ final class DispatchClient: Sendable {
         }
     }
 
-    /// The `503` codes of a request refused before anything was done: shed under load, or refused while
-    /// the database is unreachable. (`commit_timeout` is not one: that command may have been applied.)
-    static let refusedUpFront: Set<String> = ["overloaded", "database_unavailable"]
+    /// The `503` codes of a request refused before anything was done: shed under load, refused while
+    /// the database is unreachable, or by a replica that does not lead its region. (`commit_timeout` is
+    /// not one: that command may have been applied.)
+    static let refusedUpFront: Set<String> = ["overloaded", "database_unavailable", "not_leader"]
 
     /// A request body; the load test's own types always encode.
     static func json(_ value: some Encodable) -> Data {

@@ -61,7 +61,7 @@ extension LoadTest {
             channels.withLock { $0.drivers[driverID, default: .init()].connection = connection }
             return true
         } catch {
-            world.withLock { $0.recorder.error("channel: cannot open (\(error))", at: runSecond()) }
+            world.withLock { unanswered("channel: cannot open (\(error))", at: runSecond(), in: &$0) }
             return false
         }
     }
@@ -101,7 +101,7 @@ extension LoadTest {
             // No channel at the moment (reconnecting): the call fails, as an app's would.
             let at = now()
             world.withLock { world in
-                world.recorder.error("channel \(call.rawValue): no connection", at: sentAt - scenario.warmupSeconds)
+                unanswered("channel \(call.rawValue): no connection", at: sentAt - scenario.warmupSeconds, in: &world)
                 world.fleet.finished(call, rideID: rideID, by: driverID, succeeded: false, now: at)
             }
             return
@@ -157,9 +157,10 @@ extension LoadTest {
                     case (_, let code) where DispatchClient.refusedUpFront.contains(code):
                         world.recorder.shed(endpoint)
                     default:
-                        world.recorder.error(
+                        unanswered(
                             "\(endpoint) \(message.status ?? 0) \(code)",
-                            at: sent.sentAt - scenario.warmupSeconds
+                            at: sent.sentAt - scenario.warmupSeconds,
+                            in: &world
                         )
                     }
                 }
@@ -183,7 +184,7 @@ extension LoadTest {
             } else if errorCode == "overloaded" {
                 world.recorder.shed("channel location")
             } else if !world.stopping {
-                world.recorder.error("channel location \(errorCode ?? "-")", at: dueAt - scenario.warmupSeconds)
+                unanswered("channel location \(errorCode ?? "-")", at: dueAt - scenario.warmupSeconds, in: &world)
             }
         }
     }
@@ -205,7 +206,7 @@ extension LoadTest {
         let at = now()
         world.withLock { world in
             world.recorder.count(.channelReconnects)
-            world.recorder.error("channel: closed by the service", at: at - scenario.warmupSeconds)
+            unanswered("channel: closed by the service", at: at - scenario.warmupSeconds, in: &world)
             for (_, sent) in calls {
                 world.fleet.finished(sent.call, rideID: sent.rideID, by: driverID, succeeded: false, now: at)
             }

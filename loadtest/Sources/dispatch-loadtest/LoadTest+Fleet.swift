@@ -132,12 +132,15 @@ extension LoadTest {
         world.withLock { world in
             world.recorder.call(endpoint, latency: latency)
             guard let status, expected.contains(status) else {
-                if status == 503, let body, String(buffer: body).contains(#""code":"overloaded""#) {
+                if status == 503, let body,
+                    DispatchClient.refusedUpFront.contains(where: { String(buffer: body).contains(#""code":"\#($0)""#) }
+                    )
+                {
                     world.recorder.shed(endpoint)
                     return
                 }
                 let kind = status.map { "\(endpoint) \($0)" } ?? "transport: \(endpoint) connection closed"
-                if !world.stopping { world.recorder.error(kind, at: request.dueAt - scenario.warmupSeconds) }
+                if !world.stopping { unanswered(kind, at: request.dueAt - scenario.warmupSeconds, in: &world) }
                 return
             }
             switch request.kind {
@@ -186,7 +189,7 @@ extension LoadTest {
             if Task.isCancelled { return }
             world.withLock { world in
                 world.recorder.count(.streamReconnects)
-                if let problem { world.recorder.error("driver stream: \(problem)", at: runSecond()) }
+                if let problem { unanswered("driver stream: \(problem)", at: runSecond(), in: &world) }
             }
             try? await Task.sleep(for: .seconds(1))
         }

@@ -108,7 +108,8 @@ extension LoadTest {
         var accepted = false
         var ended = false
         var attempts = 0
-        while !ended, !Task.isCancelled, attempts < 5 {
+        // Through a failover the stream is reopened for as long as the ride's events can take to resume.
+        while !ended, !Task.isCancelled, attempts < (retriesFailovers ? 150 : 5) {
             attempts += 1
             let problem = await client.stream("/v1/rides/\(rideID)/events", as: .rider(riderID)) { event in
                 guard let data = event.data.data(using: .utf8),
@@ -159,7 +160,7 @@ extension LoadTest {
             if !ended, !Task.isCancelled {
                 world.withLock { world in
                     world.recorder.count(.streamReconnects)
-                    if let problem { world.recorder.error("ride stream: \(problem)", at: runSecond()) }
+                    if let problem { unanswered("ride stream: \(problem)", at: runSecond(), in: &world) }
                 }
                 try? await Task.sleep(for: .milliseconds(200))
             }

@@ -38,7 +38,18 @@ final class LoadTest: Sendable {
     /// The event loop of the channel drivers' connections.
     let channelLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    init(scenario: Scenario, target: String, serverPID: Int32?, credentials: Credentials) {
+    /// Retrying through failovers (`--failover-retry-seconds`): what fails while a region's leader
+    /// moves is counted as unanswered in the failover, not as an error, and the consistency check
+    /// still judges every acknowledged ride.
+    var retriesFailovers: Bool { client.retryBudget != nil }
+
+    init(
+        scenario: Scenario,
+        target: String,
+        serverPID: Int32?,
+        credentials: Credentials,
+        failoverRetry: Duration? = nil
+    ) {
         self.scenario = scenario
         city = CityMap(scenario: scenario)
         client = DispatchClient(
@@ -46,7 +57,8 @@ final class LoadTest: Sendable {
             connections: scenario.httpConnections,
             // Driver streams plus riders' streams in flight (bounded by the open-file limit anyway).
             streamConnections: scenario.driverStreams + 8_192,
-            credentials: credentials
+            credentials: credentials,
+            retryBudget: failoverRetry
         )
         // Every run has its own rider and driver IDs, so rides and drivers left by an earlier run
         // against the same server cannot collide with this one's.
@@ -127,8 +139,10 @@ final class LoadTest: Sendable {
         say("reading back \(world.withLock { $0.consistency.rides.count }) rides to check them…")
         let server = await readBack()
         let waits = client.waits + firehose.waits
+        let retries = client.retries
         let (recorder, report, matching) = world.withLock { world in
             world.recorder.count(.generatorWaits, waits)
+            if retries > 0 { world.recorder.count(.retried, retries) }
             return (
                 world.recorder,
                 world.consistency.verify(server: server, offersWhileBusy: world.fleet.offersWhileBusy),
@@ -159,10 +173,34 @@ final class LoadTest: Sendable {
             case .success, .cancelled: break
             case .shed: world.recorder.shed(endpoint)
             case .conflict(let code): world.recorder.conflict("\(endpoint) 409 \(code)")
-            case .failure(let kind): world.recorder.error(kind, at: sentAt - scenario.warmupSeconds)
+            case .failure(let kind): unanswered(kind, at: sentAt - scenario.warmupSeconds, in: &world)
             }
         }
         return outcome
+    }
+
+    /// A call or stream that got no answer: an error, unless the run retries through failovers and the
+    /// failure is one a failover makes; then it is counted apart, by kind. Those are: no answer (the
+    /// connection closed or refused), a `503` a replica without a leader gives (`not_leader`,
+    /// `database_unavailable`, `overloaded`, or `commit_timeout` from a leader that died or was
+    /// deposed with the command applied in memory), a driver channel closed or not yet reopened, and
+    /// a driver unknown to a new leader until its next report (`404` on its offer poll or event
+    /// stream). Anything else (a `500`, a `4xx` but those `404`s) stays an error.
+    func unanswered(_ kind: String, at second: Double, in world: inout World) {
+        let failoverCodes = ["not_leader", "database_unavailable", "overloaded", "commit_timeout"]
+        let failoverKind =
+            kind.contains("transport:") || kind.contains("connection closed")
+            || failoverCodes.contains { kind.hasSuffix(" 503 \($0)") || kind.hasSuffix(" \($0)") }
+            || ["channel: closed by the service", "channel: cannot open"].contains { kind.hasPrefix($0) }
+            || kind.hasSuffix(": no connection") || kind == "channel location -"
+            // A paused leader, resumed, reads the reports its channels queued meanwhile all at once.
+            || kind == "channel location rate_limited"
+            || kind.hasSuffix("/offer 404") || kind.hasSuffix("/events 404") || kind.hasSuffix("/events 503")
+        if retriesFailovers, failoverKind {
+            world.recorder.shed("failover: \(kind)")
+        } else {
+            world.recorder.error(kind, at: second)
+        }
     }
 
     /// Every acknowledged ride, read back from the server (nil where it answers 404).
@@ -176,7 +214,7 @@ final class LoadTest: Sendable {
                 group.addTask {
                     // The check is not load: a read the service sheds (503 overloaded, as it may under
                     // this burst of reads) is retried after a pause, a few times.
-                    var outcome = CallOutcome.shed
+                    var outcome = CallOutcome.shed(retryAfter: nil)
                     for attempt in 0..<10 {
                         if attempt > 0 { try? await Task.sleep(for: .milliseconds(500)) }
                         let sentAt = self.now()

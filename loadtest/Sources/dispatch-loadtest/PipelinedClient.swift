@@ -22,16 +22,30 @@ final class PipelinedClient: Sendable {
         @Sendable (_ request: PipelinedRequest, _ status: Int?, _ body: ByteBuffer?, _ latency: Double)
         -> Void
 
-    private let channels: [any Channel]
+    private let channels: Mutex<[any Channel]>
+    private let reconnecting: Mutex<Set<Int>>
     private let next = Atomic<Int>(0)
     private let held: HeldCounter
+    private let connector: @Sendable () async throws -> any Channel
+    private let outcome: Outcome
+    private let closing = Atomic<Bool>(false)
 
     /// Where the connections go.
     let host: String
     let port: Int
 
-    private init(channels: [any Channel], held: HeldCounter, host: String, port: Int) {
-        self.channels = channels
+    private init(
+        channels: [any Channel],
+        held: HeldCounter,
+        host: String,
+        port: Int,
+        connector: @escaping @Sendable () async throws -> any Channel,
+        outcome: @escaping Outcome
+    ) {
+        self.channels = Mutex(channels)
+        self.reconnecting = Mutex([])
+        self.connector = connector
+        self.outcome = outcome
         self.held = held
         self.host = host
         self.port = port
@@ -50,10 +64,9 @@ final class PipelinedClient: Sendable {
         clock: @escaping @Sendable () -> Double,
         outcome: @escaping Outcome
     ) async throws -> PipelinedClient {
-        var channels: [any Channel] = []
         let held = HeldCounter()
-        for _ in 0..<max(connections, 1) {
-            let channel = try await ClientBootstrap(group: group)
+        let connector: @Sendable () async throws -> any Channel = {
+            try await ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -65,19 +78,48 @@ final class PipelinedClient: Sendable {
                 }
                 .connect(host: host, port: port)
                 .get()
-            channels.append(channel)
         }
-        return PipelinedClient(channels: channels, held: held, host: host, port: port)
+        var channels: [any Channel] = []
+        for _ in 0..<max(connections, 1) { channels.append(try await connector()) }
+        return PipelinedClient(
+            channels: channels,
+            held: held,
+            host: host,
+            port: port,
+            connector: connector,
+            outcome: outcome
+        )
     }
 
-    /// Queues one call on the next connection (round robin); returns at once.
+    /// Queues one call on the next connection (round robin); returns at once. A call that finds its
+    /// connection closed (the service restarted, or its leader moved) fails at once, and the
+    /// connection is opened again, as an app's HTTP client would.
     func send(_ request: PipelinedRequest) {
-        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % channels.count
-        channels[index].writeAndFlush(request, promise: nil)
+        let (index, channel) = channels.withLock { channels in
+            let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % channels.count
+            return (index, channels[index])
+        }
+        guard channel.isActive else {
+            outcome(request, nil, nil, 0)
+            reconnect(index)
+            return
+        }
+        channel.writeAndFlush(request, promise: nil)
+    }
+
+    private func reconnect(_ index: Int) {
+        guard !closing.load(ordering: .relaxed), reconnecting.withLock({ $0.insert(index).inserted }) else { return }
+        Task {
+            defer { _ = reconnecting.withLock { $0.remove(index) } }
+            try? await Task.sleep(for: .milliseconds(200))
+            guard let channel = try? await connector() else { return }
+            channels.withLock { $0[index] = channel }
+        }
     }
 
     func close() async {
-        for channel in channels { try? await channel.close() }
+        closing.store(true, ordering: .relaxed)
+        for channel in channels.withLock({ $0 }) { try? await channel.close() }
     }
 }
 

@@ -6,7 +6,8 @@ import Synchronization
 /// `dispatch-loadtest`: runs a scenario against a running dispatch service, or builds a report from
 /// result files. Exit status: 0 passed, 1 the run saw errors or lost rides, 2 bad usage or no service.
 let usage = """
-    usage: dispatch-loadtest --scenario NAME|FILE [--target URL] [--out DIR] [--server-pid PID] [--FIELD VALUE ...]
+    usage: dispatch-loadtest --scenario NAME|FILE [--target URL] [--out DIR] [--server-pid PID]
+                             [--failover-retry-seconds S] [--FIELD VALUE ...]
            dispatch-loadtest report RESULT.json [RESULT.json ...] [--out FILE.html]
            dispatch-loadtest channel-bench [--target URL] [--channels N] [--batch B] [--window W] [--seconds S] [--server-pid PID]
            dispatch-loadtest abuse [--target URL] [--drivers N] [--impersonations N] [--token-seconds S]
@@ -15,7 +16,9 @@ let usage = """
     http://127.0.0.1:8080), printing one progress line a second and a summary at the end, and writes
     DIR/NAME-<time>.json and .html (default DIR: loadtest/results). Any scenario field can be overridden
     in kebab case: --drivers 5000 --request-rate 50 --matching batch. --server-pid samples the server's
-    CPU and memory from /proc. `report` draws one HTML report of several runs (e.g. greedy and batch).
+    CPU and memory from /proc. --failover-retry-seconds retries a call that got no answer or a 503 for
+    up to S seconds, as an app does through a failover, and counts what a failover leaves unanswered as
+    "failover: ..." apart from errors. `report` draws one HTML report of several runs.
     """
 
 /// Writes a line to standard output at once (unbuffered, so progress shows when piped to a file).
@@ -98,7 +101,7 @@ let scenario: Scenario
 do {
     parsed = try ScenarioLoader.parse(
         arguments: arguments,
-        known: ["scenario", "target", "out", "server-pid", "auth-secret"]
+        known: ["scenario", "target", "out", "server-pid", "auth-secret", "failover-retry-seconds"]
     )
     guard let name = parsed.options["scenario"] else { fail("--scenario is required\n\(usage)") }
     guard let file = scenarioFile(name) else { fail("no scenario \"\(name)\" (looked in loadtest/scenarios)") }
@@ -133,7 +136,17 @@ do {
 } catch {
     fail("\(error)")
 }
-let test = LoadTest(scenario: scenario, target: target, serverPID: serverPID, credentials: credentials)
+let failoverRetry = parsed.options["failover-retry-seconds"].map { Double($0) }
+if let failoverRetry, failoverRetry == nil || failoverRetry ?? 0 <= 0 {
+    fail("--failover-retry-seconds must be a positive number of seconds")
+}
+let test = LoadTest(
+    scenario: scenario,
+    target: target,
+    serverPID: serverPID,
+    credentials: credentials,
+    failoverRetry: failoverRetry.flatMap { $0 }.map { Duration.milliseconds(Int64($0 * 1_000)) }
+)
 if credentials.isEnabled {
     // The fleet's tokens before the first report: the reports and polls cannot wait for one.
     await test.prepareTokens()

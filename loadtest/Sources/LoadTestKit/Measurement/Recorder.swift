@@ -13,6 +13,8 @@ public enum Counter: String, CaseIterable, Codable, Sendable {
     /// pipeline: time the generator, not the service, held them.
     case generatorWaits
     case channelReconnects
+    /// Calls sent again after no answer or a `503`, by a run that retries through failovers.
+    case retried
 }
 
 /// Every measurement of a run: latency histograms, counts, errors by kind, and a per-second timeline.
