@@ -68,7 +68,9 @@ struct RideService: Sendable {
         operatorID: OperatorID? = nil
     ) async throws -> Ride {
         try persistence.checkAvailable()
-        let acknowledged = try dispatcher.perform(action, on: ride, by: driver, operatorID: operatorID)
+        let acknowledged = try await ended(ride, as: { $0.driverID == driver }) {
+            try dispatcher.perform(action, on: ride, by: driver, operatorID: operatorID)
+        }
         try await persistence.waitUntilDurable(acknowledged.receipt)
         return acknowledged.value
     }
@@ -76,7 +78,9 @@ struct RideService: Sendable {
     /// The assigned driver gives the ride up (it searches again).
     func cancel(_ ride: RideID, byDriver driver: DriverID, operatorID: OperatorID? = nil) async throws -> Ride {
         try persistence.checkAvailable()
-        let acknowledged = try dispatcher.cancel(ride, byDriver: driver, operatorID: operatorID)
+        let acknowledged = try await ended(ride, as: { $0.driverID == driver }) {
+            try dispatcher.cancel(ride, byDriver: driver, operatorID: operatorID)
+        }
         try await persistence.waitUntilDurable(acknowledged.receipt)
         return acknowledged.value
     }
@@ -84,7 +88,9 @@ struct RideService: Sendable {
     /// An operator ends a ride (cancelled or completed) with a reason, recorded on its final event.
     func end(_ ride: RideID, as ending: RideEnding, reason: String, operatorID: OperatorID) async throws -> Ride {
         try persistence.checkAvailable()
-        let acknowledged = try dispatcher.end(ride, as: ending, reason: reason, operatorID: operatorID)
+        let acknowledged = try await ended(ride, as: { _ in true }) {
+            try dispatcher.end(ride, as: ending, reason: reason, operatorID: operatorID)
+        }
         try await persistence.waitUntilDurable(acknowledged.receipt)
         return acknowledged.value
     }
@@ -92,8 +98,30 @@ struct RideService: Sendable {
     /// The rider cancels.
     func cancel(_ ride: RideID, byRider rider: RiderID, operatorID: OperatorID? = nil) async throws -> Ride {
         try persistence.checkAvailable()
-        let acknowledged = try dispatcher.cancel(ride, byRider: rider, operatorID: operatorID)
+        let acknowledged = try await ended(ride, as: { $0.riderID == rider }) {
+            try dispatcher.cancel(ride, byRider: rider, operatorID: operatorID)
+        }
         try await persistence.waitUntilDurable(acknowledged.receipt)
         return acknowledged.value
+    }
+
+    /// Runs a command on a ride; one the dispatcher does not hold that ended before this process
+    /// (or, after a failover, this term) began is a conflict, as it is while the ride is in memory:
+    /// a retry of a command that was applied before a restart or a failover is answered `409`, not
+    /// `404`. Someone else's ride, or one that never existed, is still not found.
+    /// - Parameter party: Whether the caller is the ride's party (the rider, its driver).
+    private func ended<T>(
+        _ id: RideID,
+        as party: (Ride) -> Bool,
+        _ command: () throws -> T
+    ) async throws -> T {
+        do {
+            return try command()
+        } catch let error as DispatchError where error.code == .rideNotFound {
+            guard let stored = try? await persistence.rides.ride(id), stored.status.isFinal, party(stored) else {
+                throw error
+            }
+            throw DispatchError(.transitionNotAllowed, "ride \(id) is already \(stored.status.rawValue)")
+        }
     }
 }

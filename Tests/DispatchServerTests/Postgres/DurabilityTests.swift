@@ -154,6 +154,23 @@ struct DurabilityTests {
                 #expect(events.map(\.event) == ["ride_requested", "ride_cancelled"])
                 // Who acted is stored with the event.
                 #expect(events.map(\.data.operatorId) == [nil, "support-7"])
+                // A retry of the cancel after the restart (its answer was lost) is the conflict it is
+                // in memory, not "not found"; for another rider the ride is still not found.
+                let again = try await client.send(
+                    .post,
+                    "/v1/rides/\(firstID)/cancel",
+                    json: #"{"riderId": "rider-1"}"#,
+                    caller: .rider("rider-1")
+                )
+                #expect(again.status == .conflict)
+                #expect(again.errorCode == "transition_not_allowed")
+                let stranger = try await client.send(
+                    .post,
+                    "/v1/rides/\(firstID)/cancel",
+                    json: #"{"riderId": "rider-2"}"#,
+                    caller: .rider("rider-2")
+                )
+                #expect(stranger.status == .notFound)
             }
         }
     }
