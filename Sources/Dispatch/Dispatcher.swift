@@ -243,6 +243,21 @@ public final class Dispatcher: Sendable {
         (try? command { state, now in state.drivers.expireStale(now: now) })?.value ?? []
     }
 
+    /// The service's current time, by its clock.
+    public func now() -> Date { clock.now() }
+
+    /// Every driver and ride, for the operators' map (O(1) under the lock: see `CityView`).
+    public func cityView() -> CityView {
+        state.withLock { state in
+            CityView(
+                at: clock.now(),
+                drivers: state.drivers.drivers,
+                rides: state.rides,
+                freshness: configuration.driverFreshness
+            )
+        }
+    }
+
     /// Counts for metrics: drivers by state, rides searching, and the index's memory estimate.
     public func snapshot() -> DispatchSnapshot {
         (try? command { state, now in

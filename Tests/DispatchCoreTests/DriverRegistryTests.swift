@@ -280,6 +280,34 @@ struct DispatcherTests {
         #expect(dispatcher.snapshot().drivers == DriverCounts(available: 0, stale: 1, offline: 0))
         #expect(dispatcher.driver(id("d1"))?.updatedAt == t0)
     }
+
+    @Test("the city view holds every driver and ride at the clock's time, and tells stale drivers")
+    func cityView() throws {
+        let clock = ManualClock(start: t0)
+        var configuration = DispatchConfiguration()
+        configuration.driverFreshness = .seconds(5)
+        let dispatcher = Dispatcher(configuration: configuration, clock: clock)
+        _ = try dispatcher.updateLocation(id("quiet"), to: cityHall, recordedAt: nil)
+        clock.advance(by: 3)
+        let north = cityHall.destination(bearing: .north, distance: 400)
+        _ = try dispatcher.updateLocation(id("busy"), to: north, recordedAt: nil)
+        let ride = try dispatcher.requestRide(
+            RideRequest(riderID: riderID("rider-1"), pickup: north, dropoff: gangnam),
+            idempotencyKey: nil
+        ).value.ride
+        var view = dispatcher.cityView()
+        #expect(view.at == t0 + 3)
+        #expect(Set(view.drivers.keys) == [id("quiet"), id("busy")])
+        // The busy driver waits at the pickup, 400 m nearer than the quiet one: it holds the offer.
+        #expect(view.drivers[id("busy")]?.status == .offered)
+        #expect(view.rides[ride.id]?.status == .offered)
+        #expect(view.rides[ride.id]?.offer?.driverID == id("busy"))
+        #expect(view.drivers.values.filter(view.isStale).isEmpty)
+        clock.advance(by: 2)
+        view = dispatcher.cityView()
+        #expect(view.drivers.values.filter(view.isStale).map(\.id) == [id("quiet")])
+        #expect(dispatcher.snapshot().drivers.stale == 1)
+    }
 }
 
 @Suite("Forgetting silent drivers, and the ceiling on how many are remembered")

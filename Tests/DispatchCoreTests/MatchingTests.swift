@@ -33,10 +33,32 @@ struct MatchingTests {
         #expect(firstOffer.explanation.matching == .batch)
         #expect(firstOffer.explanation.rank == 2)  // the second nearest, for the common good
         #expect(firstOffer.explanation.candidates == 2)
+        #expect(firstOffer.explanation.considered.map(\.driverID) == ["middle", "far-west"].map(driverID))
         // Greedy on the same snapshot: 600 m + 1,700 m = 2,300 m; batch: 700 m + 400 m = 1,100 m.
         let total = firstOffer.explanation.pickupDistance.value + secondOffer.explanation.pickupDistance.value
         #expect(abs(total - 1_100) < 1e-6)
         #expect(script.state.invariantViolations() == [])
+    }
+
+    @Test("an offer records every driver considered, nearest first, the chosen one at its rank")
+    func offerRecordsConsidered() throws {
+        var script = DispatchScript()
+        script.driver("a", distance: 100)
+        script.driver("b", distance: 300)
+        script.driver("c", distance: 200)
+        let ride = try script.request("r")
+        let first = try #require(script.ride(ride.id)?.offer)
+        #expect(first.explanation.considered.map(\.driverID) == ["a", "c", "b"].map(driverID))
+        #expect(first.explanation.considered.map { ($0.distance.value).rounded() } == [100, 200, 300])
+        #expect(first.explanation.considered[first.explanation.rank - 1].driverID == first.driverID)
+        #expect(first.explanation.considered.count == first.explanation.candidates)
+        // After a decline, the driver who declined is no longer considered.
+        _ = try script.act(.decline, ride.id, by: "a")
+        let second = try #require(script.ride(ride.id)?.offer)
+        #expect(second.explanation.considered.map(\.driverID) == ["c", "b"].map(driverID))
+        #expect(second.driverID == driverID("c"))
+        let location = try #require(script.state.drivers.driver(driverID("c"))?.location)
+        #expect(second.explanation.considered.first?.location == location)
     }
 
     @Test("batch mode: a declined ride waits for the next window and is not offered back")

@@ -67,6 +67,20 @@ public struct OfferExplanation: Hashable, Sendable {
     public let rank: Int
     /// The chosen driver's straight-line distance to the pickup.
     public let pickupDistance: Meters
+    /// The drivers considered, nearest first (at most `DispatchConfiguration.candidateLimit`), with where
+    /// each was and how far from the pickup: the chosen one is at `rank - 1`. For operators only: it
+    /// names other drivers, so it is never shown to riders or drivers.
+    public let considered: [Candidate]
+
+    /// One driver considered for an offer.
+    public struct Candidate: Hashable, Sendable {
+        /// The driver.
+        public let driverID: DriverID
+        /// Where the driver was at the decision.
+        public let location: Coordinate
+        /// The straight-line distance to the pickup.
+        public let distance: Meters
+    }
 }
 
 /// An offer of a ride to one driver, open until it is accepted, declined or expires.

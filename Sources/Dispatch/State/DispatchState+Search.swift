@@ -152,7 +152,10 @@ extension DispatchState {
                 radius: ride.search.radius,
                 candidates: candidates.count,
                 rank: choice + 1,
-                pickupDistance: chosen.distance
+                pickupDistance: chosen.distance,
+                considered: candidates.map {
+                    OfferExplanation.Candidate(driverID: $0.key, location: $0.coordinate, distance: $0.distance)
+                }
             )
         )
         ride.status = .offered
