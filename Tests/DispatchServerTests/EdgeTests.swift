@@ -228,3 +228,24 @@ struct ConnectionBudgetTests {
         }
     }
 }
+
+@Suite("A standby's connection to its leader")
+struct StandbyForwarderTests {
+    @Test("it sets TCP_NODELAY at the TCP level, never SO_DEBUG (which an unprivileged pod may not set)")
+    func socketOptions() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let listener = try await ServerBootstrap(group: group)
+            .childChannelInitializer { $0.eventLoop.makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        let port = try #require(listener.localAddress?.port)
+        let peer = try await StandbyForwarder.configure(ClientBootstrap(group: group), connectTimeout: .seconds(1))
+            .connect(host: "127.0.0.1", port: port)
+            .get()
+        #expect(try await peer.getOption(.tcpOption(.tcp_nodelay)).get() != 0)
+        let soDebug = ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: 1))
+        #expect(try await peer.getOption(soDebug).get() == 0)
+        try await peer.close()
+        try await listener.close()
+    }
+}

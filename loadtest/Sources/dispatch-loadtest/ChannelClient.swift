@@ -40,7 +40,7 @@ final class ChannelConnection: Sendable {
         closed: @escaping Closed
     ) async throws -> ChannelConnection {
         let upgraded: EventLoopFuture<(any Channel)?> = try await ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let upgrader = NIOTypedWebSocketClientUpgrader<(any Channel)?>(

@@ -67,7 +67,7 @@ final class PipelinedClient: Sendable {
         let held = HeldCounter()
         let connector: @Sendable () async throws -> any Channel = {
             try await ClientBootstrap(group: group)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()

@@ -89,9 +89,7 @@ final class StandbyForwarder: ChannelInboundHandler, RemovableChannelHandler {
         settle(forwarded: true)
         try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
         let client = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        ClientBootstrap(group: context.eventLoop)
-            .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        Self.configure(ClientBootstrap(group: context.eventLoop), connectTimeout: connectTimeout)
             .channelInitializer { peer in
                 peer.eventLoop.makeCompletedFuture {
                     try peer.pipeline.syncOperations.addHandler(ForwardedPeer(client: client))
@@ -216,6 +214,15 @@ final class StandbyForwarder: ChannelInboundHandler, RemovableChannelHandler {
 
     fileprivate func leaderWritabilityChanged(_ writable: Bool, context: ChannelHandlerContext) {
         try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: writable)
+    }
+
+    /// The options of a connection to the leader: a connect timeout, and no Nagle delay (TCP_NODELAY at
+    /// the TCP level: as a socket-level option its number is SO_DEBUG, which an unprivileged process,
+    /// as in a pod, may not set).
+    static func configure(_ bootstrap: ClientBootstrap, connectTimeout: TimeAmount) -> ClientBootstrap {
+        bootstrap
+            .connectTimeout(connectTimeout)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
     }
 
     /// `host:port` (a bracketed IPv6 host included).
