@@ -69,6 +69,8 @@ func buildApplication(
     var logger = dependencies.logger
     logger.logLevel = configuration.logLevel
     let hub = EventHub(retention: configuration.dispatch.finishedRideRetention)
+    // The console's record of committed events (decisions, totals, latencies): fed with the hub.
+    let opsRecorder = OpsRecorder()
     var services: [any Service] = []
     var writer: RideWriter?
     var store: PostgresRideStore?
@@ -91,7 +93,7 @@ func buildApplication(
         writer = RideWriter(
             client: client,
             settings: settings,
-            outbox: hub,
+            outbox: EventFanOut(sinks: [hub, opsRecorder]),
             leadership: leadership,
             region: configuration.leadership.region,
             logger: logger
@@ -103,7 +105,7 @@ func buildApplication(
     }
     // With PostgreSQL the writer comes first (its receipt is the one commands wait on) and the hub
     // hears from the writer; in memory the hub hears from the dispatcher.
-    let sinks: [any DispatchEventSink] = (writer.map { [$0] } ?? [hub]) + [EventMetrics()]
+    let sinks: [any DispatchEventSink] = (writer.map { [$0] } ?? [hub, opsRecorder]) + [EventMetrics()]
     let dispatcher = Dispatcher(
         configuration: configuration.dispatch,
         clock: dependencies.clock,
@@ -151,7 +153,7 @@ func buildApplication(
     router.add(middleware: LeadershipMiddleware(leadership: leadership))
     router.add(middleware: BearerAuthenticator(verifier: verifier))
     router.add(middleware: RateLimitMiddleware(limiter: limiter))
-    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: RequestLogMiddleware(.debug))
 
     OperationsController(readiness: dependencies.readiness, leadership: leadership).addRoutes(
         to: router,
@@ -169,6 +171,19 @@ func buildApplication(
         to: router,
         catalog: catalog
     )
+    let opsFeed = OpsFeed(
+        dispatcher: dispatcher,
+        recorder: opsRecorder,
+        writer: writer,
+        leadership: leadership,
+        identity: (pod: configuration.leadership.identity, region: configuration.leadership.region)
+    )
+    services.append(opsFeed)
+    ConsoleController(
+        feed: opsFeed,
+        dispatcher: dispatcher,
+        viewers: .init(maximum: configuration.maximumOpsViewers)
+    ).addRoutes(to: router, catalog: catalog)
     let channel = DriverChannel(
         dispatcher: dispatcher,
         hub: hub,
@@ -312,6 +327,7 @@ func buildApplication(
                 shutdownDelay: ShutdownDelayService(
                     readiness: dependencies.readiness,
                     hub: hub,
+                    opsFeed: opsFeed,
                     delay: configuration.shutdownDelay,
                     logger: logger
                 ),

@@ -25,6 +25,10 @@ enum DispatchServer {
             print(ServerConfiguration.help)
             return
         }
+        if arguments.contains("--version") {
+            print("dispatch-server \(BuildInfo.version)")
+            return
+        }
         let configuration: ServerConfiguration
         do {
             configuration = try ServerConfiguration(
@@ -37,10 +41,15 @@ enum DispatchServer {
         }
 
         let level = configuration.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = level
-            return handler
+        switch configuration.logFormat {
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardOutput(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .json:
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory.dispatchService(registry: registry))

@@ -1,4 +1,5 @@
 import DispatchCore
+import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -93,6 +94,28 @@ struct OperationsTests {
             #expect(text.contains("dispatch_location_updates_total"))
             #expect(text.contains("dispatch_index_memory_bytes"))
             #expect(text.contains("dispatch_rides_searching 0"))
+        }
+    }
+
+    @Test("the standard process metrics and the build's version are on /metrics")
+    func processMetrics() async throws {
+        let (application, parts) = makeTestService()
+        try await application.test(.router) { _ in
+            let (_, text) = try await parts.scrape()
+            var values: [String: Double] = [:]
+            for line in text.split(separator: "\n") where line.hasPrefix("process_") {
+                let fields = line.split(separator: " ")
+                if fields.count == 2 { values[String(fields[0])] = Double(fields[1]) }
+            }
+            #expect(text.contains("# TYPE process_cpu_seconds_total counter"))
+            #expect((values["process_cpu_seconds_total"] ?? 0) > 0)
+            #expect((values["process_resident_memory_bytes"] ?? 0) > 1_000_000)
+            #expect((values["process_open_fds"] ?? 0) >= 3)
+            #expect((values["process_max_fds"] ?? 0) >= (values["process_open_fds"] ?? .infinity))
+            // Started in the past, and not before this machine's clock could say (2020).
+            let started = values["process_start_time_seconds"] ?? 0
+            #expect(started > 1_577_836_800 && started <= Date().timeIntervalSince1970 + 1)
+            #expect(text.contains(#"dispatch_build_info{version="\#(BuildInfo.version)"} 1"#))
         }
     }
 

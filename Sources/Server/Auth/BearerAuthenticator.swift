@@ -8,8 +8,9 @@ struct BearerAuthenticator<Context: AuthRequestContext<Caller>>: AuthenticatorMi
 
     let verifier: TokenVerifier
 
-    /// What anyone may ask: the probes. (Metrics are on their own port, `MetricsServer`.)
-    static var publicPaths: Set<String> { ["/healthz", "/readyz"] }
+    /// What anyone may ask: the probes, and the console's page (which holds no data: what it shows
+    /// comes through the ops routes, with an operator's token). Metrics are on their own port.
+    static var publicPaths: Set<String> { Set(["/healthz", "/readyz"]).union(ConsoleController<Context>.publicPaths) }
 
     func authenticate(request: Request, context: Context) async throws -> Caller? {
         if Self.publicPaths.contains(request.uri.path) { return nil }

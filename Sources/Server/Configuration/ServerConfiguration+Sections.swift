@@ -67,6 +67,7 @@ extension ServerConfiguration {
             maximumConnections = connections
         }
         if let streams = try values.integer("max.streams", in: 1...1_000_000) { maximumStreams = streams }
+        if let viewers = try values.integer("max.ops.viewers", in: 0...1_000) { maximumOpsViewers = viewers }
         if let drivers = try values.integer("max.drivers", in: 1...100_000_000) { dispatch.maximumDrivers = drivers }
         if let rides = try values.integer("max.open.rides", in: 1...100_000_000) { dispatch.maximumOpenRides = rides }
         if let deadline = try values.integer("command.deadline.ms", in: 100...60_000) {

@@ -18,11 +18,21 @@ struct ServerConfiguration: Sendable, Equatable {
         case postgres
     }
 
+    /// How log lines are written.
+    enum LogFormat: String, Sendable, CaseIterable {
+        /// swift-log's text lines, for people.
+        case text
+        /// One JSON object per line (`JSONLogHandler`), for a log pipeline.
+        case json
+    }
+
     var host = "127.0.0.1"
     var port = 8080
     /// The port of `/metrics` (`METRICS_PORT`), apart from the API's; 0: any free port (tests).
     var metricsPort = 9090
     var logLevel = Logger.Level.info
+    /// How log lines look (`LOG_FORMAT`): `text` for people, `json` for a log pipeline.
+    var logFormat = LogFormat.text
     var storage = Storage.memory
     var shutdownDelay = Duration.zero
     /// The dispatch core's settings (driver freshness, matching, offers, search).
@@ -37,6 +47,8 @@ struct ServerConfiguration: Sendable, Equatable {
     var maximumConnections = 16_000
     /// The most event streams (Server-Sent Events and driver channels) open at once (`MAX_STREAMS`).
     var maximumStreams = 16_000
+    /// The most operators' console streams (`GET /v1/ops/stream`) open at once (`MAX_OPS_VIEWERS`).
+    var maximumOpsViewers = 8
     /// How long a connection may stay unwritable (its client not reading) before it is closed
     /// (`WRITE_TIMEOUT_SECONDS`).
     var writeTimeout = Duration.seconds(30)
@@ -58,6 +70,7 @@ struct ServerConfiguration: Sendable, Equatable {
         Option("port", "8080", "TCP port to listen on (1-65535)."),
         Option("metrics.port", "9090", "TCP port of /metrics, for Prometheus only (not the API's port)."),
         Option("log.level", "info", "trace, debug, info, notice, warning, error or critical."),
+        Option("log.format", "text", "text (one line for people) or json (one object per line, with request IDs)."),
         Option("storage", "memory", "Where rides are kept: memory (lost on restart) or postgres (durable)."),
         Option(
             "database.url",
@@ -112,6 +125,7 @@ struct ServerConfiguration: Sendable, Equatable {
         ),
         Option("max.connections", "16000", "The most HTTP connections and driver channels open at once."),
         Option("max.streams", "16000", "The most event streams and driver channels open at once (2 per caller)."),
+        Option("max.ops.viewers", "8", "The most operators' console streams (/v1/ops/stream) open at once."),
         Option(
             "write.timeout.seconds",
             "30",
@@ -231,6 +245,12 @@ struct ServerConfiguration: Sendable, Equatable {
                 )
             }
             self.logLevel = parsed
+        }
+        if let format = values.string("log.format") {
+            guard let parsed = LogFormat(rawValue: format.lowercased()) else {
+                throw values.error("log.format", "must be text or json, got \"\(format)\"")
+            }
+            logFormat = parsed
         }
         if let storage = values.string("storage") {
             guard let parsed = Storage(rawValue: storage.lowercased()) else {

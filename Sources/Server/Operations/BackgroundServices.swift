@@ -57,11 +57,12 @@ struct DispatchTicker: Service {
 }
 
 /// The first service to hear of a shutdown: it fails `/readyz`, waits `delay` so load balancers (a
-/// Kubernetes Service) stop sending new requests, then ends the event streams so the HTTP server can
-/// drain its in-flight requests.
+/// Kubernetes Service) stop sending new requests, then ends the event streams (riders' and drivers',
+/// and the operators' consoles') so the HTTP server can drain its in-flight requests.
 struct ShutdownDelayService: Service {
     let readiness: Readiness
     let hub: EventHub
+    let opsFeed: OpsFeed
     let delay: Duration
     let logger: Logger
 
@@ -74,6 +75,7 @@ struct ShutdownDelayService: Service {
             try? await Task.sleep(for: delay)
         }
         hub.close()
+        opsFeed.close()
     }
 }
 

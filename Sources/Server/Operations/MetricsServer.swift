@@ -29,6 +29,7 @@ struct MetricsServer {
             metrics.recordState(of: dispatcher, streams: streams, limits: limits)
             var buffer = ByteBuffer()
             buffer.writeBytes(registry.emitToBuffer())
+            buffer.writeString(ProcessMetrics.exposition())
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

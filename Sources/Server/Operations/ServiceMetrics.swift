@@ -12,6 +12,8 @@ import Synchronization
 /// Hummingbird's `MetricsMiddleware`, renamed by `PrometheusMetricsFactory.dispatchService`. Dispatch
 /// metrics are derived from domain events (`EventMetrics`) and from state on each scrape.
 struct ServiceMetrics: Sendable {
+    /// 1, labelled with the version: which build each pod runs.
+    let buildInfo = Gauge(label: "dispatch_build_info", dimensions: [("version", BuildInfo.version)])
     let locationUpdatesApplied = Counter(label: "dispatch_location_updates_total", dimensions: [("outcome", "applied")])
     let locationUpdatesIgnored = Counter(
         label: "dispatch_location_updates_total",
@@ -35,6 +37,7 @@ struct ServiceMetrics: Sendable {
     /// Records the gauges from the dispatcher's current state; called on every scrape. Every figure is
     /// kept as it changes: nothing here walks the drivers or rides.
     func recordState(of dispatcher: Dispatcher, streams: StreamLimits, limits: CapacityLimits) {
+        buildInfo.record(1)
         let snapshot = dispatcher.snapshot()
         driversForgotten.increment(by: forgottenReported.advance(to: snapshot.driversForgotten))
         for (resource, used, limit) in [
@@ -92,6 +95,7 @@ final class EventMetrics: DispatchEventSink {
     private let pending = Mutex(Pending())
     private let matchLatency = Timer(label: "dispatch_match_latency_seconds", preferredDisplayUnit: .seconds)
     private let pickupDistance = Recorder(label: "dispatch_pickup_distance_meters", aggregate: true)
+    private let requests = Counter(label: "dispatch_ride_requests_total")
     private let offers = Dictionary(
         uniqueKeysWithValues: ["accepted", "declined", "expired", "withdrawn"].map {
             ($0, Counter(label: "dispatch_offers_total", dimensions: [("outcome", $0)]))
@@ -121,6 +125,7 @@ final class EventMetrics: DispatchEventSink {
     private func record(_ event: RideEvent, _ pending: inout Pending) {
         switch event.kind {
         case .rideRequested:
+            requests.increment()
             pending.requestedAt[event.rideID] = event.at.timeIntervalSince1970
         case .rideOffered:
             pending.openOffers.insert(event.rideID)

@@ -71,6 +71,8 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
     private let queueDepth = Gauge(label: "dispatch_store_queue_events")
     private let batchEvents = Recorder(label: "dispatch_store_batch_events", aggregate: true)
     private let commitDuration = Timer(label: "dispatch_store_commit_seconds", preferredDisplayUnit: .seconds)
+    /// The last minute's commit durations in seconds, for the operators' console.
+    let recentCommits = RecentSamples()
     private let errors = Counter(label: "dispatch_store_errors_total")
     private let deadLetters = Counter(label: "dispatch_store_dead_letters_total")
     /// What durable-before-visible costs: from an entry's events being made to their being shown,
@@ -145,6 +147,9 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         guard leadership.isLeader else { throw CommandNotDurable.notLeader }
         guard isAvailable else { throw CommandNotDurable.unavailable }
     }
+
+    /// Events queued for the database and not yet committed (`dispatch_store_queue_events`).
+    var queuedEvents: Int { state.withLock { $0.log.queuedEvents } }
 
     /// Commands waiting for their commit now (admission control's signal).
     var waitingCommands: Int { waitingCount.load(ordering: .relaxed) }
@@ -266,6 +271,9 @@ final class RideWriter: DispatchEventSink, CommandBacklog, Service {
         // Visible only now, and before anyone is answered.
         let visible = clock.now
         commitDuration.record(duration: visible - started)
+        recentCommits.record(
+            Double((visible - started).components.attoseconds) / 1e18 + Double((visible - started).components.seconds)
+        )
         batchEvents.record(batch.eventCount)
         for entry in batch.entries {
             _ = outbox.publish(

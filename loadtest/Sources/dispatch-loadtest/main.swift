@@ -6,7 +6,8 @@ import Synchronization
 /// `dispatch-loadtest`: runs a scenario against a running dispatch service, or builds a report from
 /// result files. Exit status: 0 passed, 1 the run saw errors or lost rides, 2 bad usage or no service.
 let usage = """
-    usage: dispatch-loadtest --scenario NAME|FILE [--target URL] [--out DIR] [--server-pid PID]
+    usage: dispatch-loadtest --version
+           dispatch-loadtest --scenario NAME|FILE [--target URL] [--out DIR] [--server-pid PID]
                              [--failover-retry-seconds S] [--FIELD VALUE ...]
            dispatch-loadtest report RESULT.json [RESULT.json ...] [--out FILE.html]
            dispatch-loadtest channel-bench [--target URL] [--channels N] [--batch B] [--window W] [--seconds S] [--server-pid PID]
@@ -93,6 +94,11 @@ if arguments.first == "channel-bench" { await ChannelBench.run(Array(arguments.d
 if arguments.first == "abuse" { await AbuseTest.run(Array(arguments.dropFirst())) }
 if arguments.contains("--help") || arguments.contains("-h") {
     say(usage)
+    exit(0)
+}
+if arguments.contains("--version") {
+    // The release this load test belongs to: the same as `dispatch-server --version` (scripts/smoke-test).
+    say("dispatch-loadtest 0.10.0")
     exit(0)
 }
 

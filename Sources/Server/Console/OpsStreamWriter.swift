@@ -1,0 +1,38 @@
+import Foundation
+
+/// One viewer's side of the ops stream: a snapshot, then at each frame what changed since the frame the
+/// viewer last got.
+///
+/// Frames are at least `frameInterval` apart, and after a large one the next waits until the viewer's
+/// byte budget (`bytesPerSecond`) is paid back; a viewer whose connection is slow gets fewer, larger
+/// deltas, never a backlog: what it holds is only the last frame it was sent.
+struct OpsStreamWriter {
+    let feed: OpsFeed
+    /// When the viewer's token expires: the stream ends then.
+    var until: Date = .distantFuture
+
+    /// Writes frames until the viewer goes (a write throws), the task is cancelled, the service shuts
+    /// down or the viewer's token expires.
+    func run(write: (String) async throws -> Void) async throws {
+        var sent: OpsFeed.Frame?
+        while !Task.isCancelled, !feed.isClosed, Date() < until {
+            let frame = feed.frame()
+            let text: String
+            if let sent {
+                text = OpsStreamEncoding.delta(from: sent, to: frame)
+            } else {
+                text = OpsStreamEncoding.snapshot(frame, feed: feed)
+            }
+            try await write(text)
+            sent = frame
+            let paidBack = Duration.seconds(Double(text.utf8.count) / Double(max(1, feed.settings.bytesPerSecond)))
+            // In slices of at most a frame interval, so a shutdown is seen within one.
+            var wait = max(feed.settings.frameInterval, paidBack)
+            while wait > .zero, !feed.isClosed {
+                let slice = min(wait, max(feed.settings.frameInterval, .milliseconds(10)))
+                try await Task.sleep(for: slice)
+                wait -= slice
+            }
+        }
+    }
+}
