@@ -61,7 +61,9 @@ make_postgres_certificates() {
 }
 
 # start_postgres DIR PORT: creates the cluster in DIR if needed and starts it on 127.0.0.1:PORT, with
-# TLS when POSTGRES_TLS_DIR names certificates from make_postgres_certificates.
+# TLS when POSTGRES_TLS_DIR names certificates from make_postgres_certificates. POSTGRES_LISTEN (a
+# comma-separated list, default 127.0.0.1) and POSTGRES_TRUST_NETWORK (a CIDR whose clients are trusted,
+# like loopback's) open it to a test cluster's pods.
 # Sets DATABASE_URL to a URL for the `dispatch` database.
 start_postgres() {
     local dir=$1 port=$2 bin tls=""
@@ -76,12 +78,16 @@ start_postgres() {
         echo "==> creating a PostgreSQL cluster in $dir" >&2
         as_cluster_owner "$bin/initdb" -D "$dir" -U dispatch --auth=trust -E UTF8 --no-instructions >/dev/null
     fi
+    if [ -n "${POSTGRES_TRUST_NETWORK:-}" ] && ! grep -q "${POSTGRES_TRUST_NETWORK}" "$dir/pg_hba.conf"; then
+        echo "host all all ${POSTGRES_TRUST_NETWORK} trust" | as_cluster_owner tee -a "$dir/pg_hba.conf" >/dev/null
+    fi
     if [ -n "${POSTGRES_TLS_DIR:-}" ]; then
         tls="-c ssl=on -c ssl_cert_file=$POSTGRES_TLS_DIR/server.crt -c ssl_key_file=$POSTGRES_TLS_DIR/server.key"
     fi
-    echo "==> starting PostgreSQL on 127.0.0.1:$port (data: $dir, log: $dir/server.log)" >&2
+    local listen=${POSTGRES_LISTEN:-127.0.0.1}
+    echo "==> starting PostgreSQL on $listen:$port (data: $dir, log: $dir/server.log)" >&2
     as_cluster_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=100 $tls" start >/dev/null
+        -o "-p $port -k $dir -c listen_addresses=$listen -c max_connections=100 $tls" start >/dev/null
     as_cluster_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U dispatch -d postgres -qtA \
         -c "SELECT 1 FROM pg_database WHERE datname = 'dispatch'" | grep -q 1 ||
         as_cluster_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U dispatch -d postgres -q -c "CREATE DATABASE dispatch" >/dev/null
