@@ -257,6 +257,13 @@ with sync_playwright() as playwright:
     tablet_page.screenshot(path=os.path.join(artefacts, "console-tablet.png"))
     tablet.close()
 
+    # The service measures what the consoles cost it.
+    text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
+    for name in ["dispatch_console_cpu_seconds_total", "dispatch_console_bytes_total"]:
+        found = re.search(rf"^{name} ([0-9.eE+-]+)$", text, re.M)
+        if not found or float(found.group(1)) <= 0:
+            fail(f"/metrics has no {name} after consoles were open")
+
     # The service stops: the page says it is disconnected and retrying. (Its reconnection attempts
     # then fail as network errors, which Chromium reports on the console: only what came before counts.)
     recording[0] = False

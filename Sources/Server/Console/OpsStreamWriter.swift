@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 
 /// One viewer's side of the ops stream: a snapshot, then at each frame what changed since the frame the
@@ -16,6 +17,9 @@ struct OpsStreamWriter {
     func run(write: (String) async throws -> Void) async throws {
         var sent: OpsFeed.Frame?
         while !Task.isCancelled, !feed.isClosed, Date() < until {
+            // What the console costs, measured where it is spent: building (or sharing) the frame and
+            // encoding this viewer's difference, on this thread (no await in between).
+            let started = ThreadCPUTime.seconds()
             let frame = feed.frame()
             let text: String
             if let sent {
@@ -23,6 +27,8 @@ struct OpsStreamWriter {
             } else {
                 text = OpsStreamEncoding.snapshot(frame, feed: feed)
             }
+            Self.cpu.increment(by: max(0, ThreadCPUTime.seconds() - started))
+            Self.bytes.increment(by: text.utf8.count)
             try await write(text)
             sent = frame
             let paidBack = Duration.seconds(Double(text.utf8.count) / Double(max(1, feed.settings.bytesPerSecond)))
@@ -35,4 +41,9 @@ struct OpsStreamWriter {
             }
         }
     }
+
+    /// CPU seconds spent on frames and their encoding (`dispatch_console_cpu_seconds_total`), and
+    /// bytes sent to consoles (`dispatch_console_bytes_total`).
+    private static let cpu = FloatingPointCounter(label: "dispatch_console_cpu_seconds_total")
+    private static let bytes = Counter(label: "dispatch_console_bytes_total")
 }
