@@ -68,9 +68,6 @@ struct ConsoleController<Context: AuthRequestContext<Caller>> {
         Self.asset(ConsolePage.html, type: "text/html; charset=utf-8")
     }
 
-    /// The paths anyone may load: the page and its assets hold no data.
-    static var publicPaths: Set<String> { ["/", "/console", "/console/console.js", "/console/console.css"] }
-
     private static func asset(_ text: String, type: String) -> Response {
         var headers: HTTPFields = [.contentType: type, .cacheControl: "no-cache"]
         // Everything the page needs comes from this service: no other origin may be reached.

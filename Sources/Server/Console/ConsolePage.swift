@@ -3,6 +3,9 @@
 ///
 /// The script is `ConsolePage+Script.swift`; what each colour and number means is docs/CONSOLE.md.
 enum ConsolePage {
+    /// The paths anyone may load (`PublicPaths`): the page and its assets hold no data.
+    static let paths: Set<String> = ["/", "/console", "/console/console.js", "/console/console.css"]
+
     /// Scripts, styles and connections from this origin only; no frames, no plugins, no inline code.
     static let contentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
