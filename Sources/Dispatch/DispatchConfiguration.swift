@@ -46,6 +46,10 @@ public struct DispatchConfiguration: Hashable, Sendable {
     /// refused with `capacity_exhausted`.
     public var maximumOpenRides = 100_000
 
+    /// How many changes to drivers, and to rides, the dispatcher keeps for the operators' map to follow
+    /// (`DispatchState.cityChanges(since:now:)`): one that falls further behind reads the whole city.
+    public var changeJournalCapacity = ChangeJournal<DriverID>.defaultCapacity
+
     /// Watchdog: an accepted ride whose driver has not arrived within its ETA × this factor plus
     /// `pickupGraceMargin` is handed back to searching (`PICKUP_GRACE_FACTOR`).
     public var pickupGraceFactor: Double = 2

@@ -246,16 +246,10 @@ public final class Dispatcher: Sendable {
     /// The service's current time, by its clock.
     public func now() -> Date { clock.now() }
 
-    /// Every driver and ride, for the operators' map (O(1) under the lock: see `CityView`).
-    public func cityView() -> CityView {
-        state.withLock { state in
-            CityView(
-                at: clock.now(),
-                drivers: state.drivers.drivers,
-                rides: state.rides,
-                freshness: configuration.driverFreshness
-            )
-        }
+    /// The drivers and rides that changed since `position`, for the operators' map: O(changes) under
+    /// the lock (see `CityChanges` and `DispatchState.cityChanges(since:now:)`).
+    public func cityChanges(since position: CityChanges.Position?) -> CityChanges {
+        state.withLock { state in state.cityChanges(since: position, now: clock.now()) }
     }
 
     /// Counts for metrics: drivers by state, rides searching, and the index's memory estimate.

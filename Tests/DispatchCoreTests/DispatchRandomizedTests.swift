@@ -21,7 +21,10 @@ struct DispatchRandomizedTests {
             $0.driverForgetAfter = .seconds(120)
             $0.pickupGraceMargin = .seconds(20)
             $0.assignedDriverTTL = .seconds(150)
+            // Small, so that the operators' map below falls behind the journals now and then.
+            $0.changeJournalCapacity = 12
         }
+        var map = CityMap()
         let drivers = (0..<25).map { "d\($0)" }
         let riders = (0..<30).map { "r\($0)" }
         var rides: [RideID] = []
@@ -75,6 +78,12 @@ struct DispatchRandomizedTests {
                         now: script.now
                     )
                     script.collect()
+                case 87..<88:
+                    // Storage refused a ride it was just asked for (the server forgets it).
+                    guard let ride, let current = script.ride(ride),
+                        current.status == .requested || current.status == .offered
+                    else { continue }
+                    script.state.discard(ride, now: script.now)
                 default:
                     script.advance(Double.random(in: 0...8, using: &rng))
                 }
@@ -84,7 +93,19 @@ struct DispatchRandomizedTests {
             }
             let problems = script.state.invariantViolations()
             try #require(problems == [], "after step \(step)")
+            // The operators' map, following by what changed, agrees with a complete read.
+            map.apply(script.state.cityChanges(since: map.position, now: script.now))
+            let complete = script.state.cityChanges(since: nil, now: script.now)
+            let drivers: [DriverID: Driver] = Dictionary(uniqueKeysWithValues: complete.drivers.map { ($0.id, $0) })
+            let drawn: [RideID: CityMap.Drawn] = Dictionary(
+                uniqueKeysWithValues: complete.rides.map { ($0.id, CityMap.Drawn($0)) }
+            )
+            try #require(map.drivers == drivers, "after step \(step)")
+            try #require(map.rides == drawn, "after step \(step)")
         }
+        // Both ways of following were taken: by changes mostly, and by a complete read when too far behind.
+        #expect(map.incrementalReads > 3_000)
+        #expect(map.completeReads > 10)
         // Every ride's events are numbered 1, 2, 3, … and each status change is one event.
         var sequences: [RideID: Int] = [:]
         for event in script.events {
@@ -106,5 +127,45 @@ struct DispatchRandomizedTests {
         #expect(script.events.contains { $0.kind == .assignmentLapsed })
         #expect(script.events.contains { $0.reason == "support" })
         #expect(script.state.drivers.forgottenCount > 0)
+    }
+}
+
+/// A reader of `cityChanges`, as the operators' console is: it keeps every driver and unfinished ride.
+private struct CityMap {
+    var drivers: [DriverID: Driver] = [:]
+    var rides: [RideID: Drawn] = [:]
+    var position: CityChanges.Position?
+    var incrementalReads = 0
+    var completeReads = 0
+
+    /// What a map draws of a ride, and its event count: every change to these is an event. (The times
+    /// of its next retry or widening change without one, and are no change to the map.)
+    struct Drawn: Equatable {
+        let status: RideStatus
+        let heldBy: DriverID?
+        let radius: Meters
+        let sequence: Int
+
+        init(_ ride: Ride) {
+            status = ride.status
+            heldBy = ride.heldBy
+            radius = ride.search.radius
+            sequence = ride.sequence
+        }
+    }
+
+    mutating func apply(_ changes: CityChanges) {
+        position = changes.position
+        if changes.isComplete {
+            completeReads += 1
+            drivers = [:]
+            rides = [:]
+        } else {
+            incrementalReads += 1
+        }
+        for driver in changes.drivers { drivers[driver.id] = driver }
+        for id in changes.driversGone { drivers[id] = nil }
+        for ride in changes.rides { rides[ride.id] = ride.status.isFinal ? nil : Drawn(ride) }
+        for id in changes.ridesGone { rides[id] = nil }
     }
 }

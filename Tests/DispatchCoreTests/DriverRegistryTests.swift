@@ -281,8 +281,8 @@ struct DispatcherTests {
         #expect(dispatcher.driver(id("d1"))?.updatedAt == t0)
     }
 
-    @Test("the city view holds every driver and ride at the clock's time, and tells stale drivers")
-    func cityView() throws {
+    @Test("city changes: everything first, then only what changed since, stale drivers among them as they go stale")
+    func cityChanges() throws {
         let clock = ManualClock(start: t0)
         var configuration = DispatchConfiguration()
         configuration.driverFreshness = .seconds(5)
@@ -291,22 +291,63 @@ struct DispatcherTests {
         clock.advance(by: 3)
         let north = cityHall.destination(bearing: .north, distance: 400)
         _ = try dispatcher.updateLocation(id("busy"), to: north, recordedAt: nil)
+        let first = dispatcher.cityChanges(since: nil)
+        #expect(first.isComplete)
+        #expect(first.at == t0 + 3)
+        #expect(Set(first.drivers.map(\.id)) == [id("quiet"), id("busy")])
+        #expect(first.rides.isEmpty)
+        #expect(first.drivers.filter(first.isStale).isEmpty)
+
         let ride = try dispatcher.requestRide(
             RideRequest(riderID: riderID("rider-1"), pickup: north, dropoff: gangnam),
             idempotencyKey: nil
         ).value.ride
-        var view = dispatcher.cityView()
-        #expect(view.at == t0 + 3)
-        #expect(Set(view.drivers.keys) == [id("quiet"), id("busy")])
+        let second = dispatcher.cityChanges(since: first.position)
+        #expect(!second.isComplete)
         // The busy driver waits at the pickup, 400 m nearer than the quiet one: it holds the offer.
-        #expect(view.drivers[id("busy")]?.status == .offered)
-        #expect(view.rides[ride.id]?.status == .offered)
-        #expect(view.rides[ride.id]?.offer?.driverID == id("busy"))
-        #expect(view.drivers.values.filter(view.isStale).isEmpty)
+        #expect(Set(second.drivers.map(\.id)) == [id("busy")])
+        #expect(second.drivers.allSatisfy { $0.status == .offered })
+        #expect(Set(second.rides.map(\.id)) == [ride.id])
+        #expect(second.rides.allSatisfy { $0.status == .offered && $0.offer?.driverID == id("busy") })
+
+        // Nothing changed: nothing. Then the quiet driver goes stale: it is a change as it goes.
+        let third = dispatcher.cityChanges(since: second.position)
+        #expect(third.drivers.isEmpty && third.rides.isEmpty && third.position == second.position)
         clock.advance(by: 2)
-        view = dispatcher.cityView()
-        #expect(view.drivers.values.filter(view.isStale).map(\.id) == [id("quiet")])
+        let fourth = dispatcher.cityChanges(since: third.position)
+        #expect(fourth.drivers.map(\.id) == [id("quiet")])
+        #expect(fourth.drivers.filter(fourth.isStale).map(\.id) == [id("quiet")])
         #expect(dispatcher.snapshot().drivers.stale == 1)
+
+        // Finished rides are among the changes (so that a reader drops them); a complete read holds
+        // only unfinished ones.
+        _ = try dispatcher.cancel(ride.id, byRider: riderID("rider-1"))
+        let fifth = dispatcher.cityChanges(since: fourth.position)
+        #expect(fifth.rides.map(\.status).allSatisfy(\.isFinal) && !fifth.rides.isEmpty)
+        #expect(dispatcher.cityChanges(since: nil).rides.isEmpty)
+    }
+}
+
+@Suite("The change journal: what changed since, in bounded memory")
+struct ChangeJournalTests {
+    @Test("answers the keys recorded after a sequence, and nil once they are no longer kept")
+    func changesSince() {
+        var journal = ChangeJournal<String>(capacity: 3)
+        #expect(journal.sequence == 0)
+        #expect(journal.changes(since: 0) == [])
+        journal.record("a")
+        journal.record("b")
+        #expect(journal.changes(since: 0) == ["a", "b"])
+        #expect(journal.changes(since: 1) == ["b"])
+        #expect(journal.changes(since: 2) == [])
+        journal.record("a")
+        journal.record("c")
+        #expect(journal.sequence == 4)
+        // Four recorded, three kept: reading from 0 would miss the first.
+        #expect(journal.changes(since: 0) == nil)
+        #expect(journal.changes(since: 1) == ["b", "a", "c"])
+        // A sequence it never gave.
+        #expect(journal.changes(since: 9) == nil)
     }
 }
 

@@ -74,9 +74,14 @@ struct ConsoleTests {
     let clock = ManualClock(start: testEpoch)
     let recorder = OpsRecorder()
 
-    func feed() -> (OpsFeed, Dispatcher) {
+    /// A feed that builds a frame whenever asked, over a dispatcher with the tests' clock.
+    func feed(
+        journalCapacity: Int = ChangeJournal<DriverID>.defaultCapacity,
+        framesKept: Int = OpsFeed.Settings().framesKept
+    ) -> (OpsFeed, Dispatcher) {
         var configuration = DispatchConfiguration()
         configuration.driverFreshness = .seconds(30)
+        configuration.changeJournalCapacity = journalCapacity
         let dispatcher = Dispatcher(
             configuration: configuration,
             clock: clock,
@@ -85,6 +90,7 @@ struct ConsoleTests {
         )
         var settings = OpsFeed.Settings()
         settings.frameInterval = .zero
+        settings.framesKept = framesKept
         let feed = OpsFeed(
             dispatcher: dispatcher,
             recorder: recorder,
@@ -96,14 +102,18 @@ struct ConsoleTests {
         return (feed, dispatcher)
     }
 
+    /// What a viewer that has frame `sequence` is sent next, decoded.
+    fileprivate func next(_ feed: OpsFeed, after sequence: Int?) throws -> (event: String, frame: OpsFrameJSON) {
+        try decodeFrame(OpsStreamEncoding.encode(feed.update(after: sequence), feed: feed))
+    }
+
     @Test("a snapshot holds every driver; each delta only what changed, and drivers' states as the map colours them")
     func snapshotThenDeltas() throws {
         let (feed, dispatcher) = feed()
         let north = cityHall.destination(bearing: .north, distance: 300)
         _ = try dispatcher.updateLocation(DriverID("near"), to: cityHall, recordedAt: nil)
         _ = try dispatcher.updateLocation(DriverID("far"), to: north, recordedAt: nil)
-        let first = feed.frame()
-        let (event, snapshot) = try decodeFrame(OpsStreamEncoding.snapshot(first, feed: feed))
+        let (event, snapshot) = try next(feed, after: nil)
         #expect(event == "snapshot")
         #expect(Set(snapshot.driversByID.keys) == ["near", "far"])
         #expect(snapshot.driversByID["near"]?[2] == .string("available"))
@@ -119,10 +129,9 @@ struct ConsoleTests {
         // The panel's numbers are sampled once a second (`OpsFeed.run`); frames carry the latest sample.
         #expect(feed.frame().stats.totals.requested == 0)
         feed.sample()
-        let second = feed.frame()
-        let (kind, delta) = try decodeFrame(OpsStreamEncoding.delta(from: first, to: second))
+        let (kind, delta) = try next(feed, after: snapshot.seq)
         #expect(kind == "delta")
-        #expect(second.sequence > first.sequence)
+        #expect(delta.seq > snapshot.seq)
         #expect(Set(delta.driversByID.keys) == ["near"])
         #expect(delta.driversByID["near"]?[2] == .string("offered"))
         #expect(delta.driversByID["near"]?[3] == .string(ride.id.rawValue))
@@ -132,21 +141,79 @@ struct ConsoleTests {
         #expect(delta.rides.first?[7] == .string("near"))
         #expect(delta.stats.totals.requested == 1)
 
-        // Nothing moved: an empty delta. Then the far driver falls silent past freshness: stale.
-        let third = feed.frame()
-        let (_, quiet) = try decodeFrame(OpsStreamEncoding.delta(from: second, to: third))
+        // Nothing moved: an empty delta. A move under a metre changes nothing on the map either. Then
+        // the far driver falls silent past freshness: stale.
+        _ = try dispatcher.updateLocation(
+            DriverID("far"),
+            to: north.destination(bearing: .east, distance: 0.2),
+            recordedAt: nil
+        )
+        let (_, quiet) = try next(feed, after: delta.seq)
         #expect(quiet.drivers.isEmpty && quiet.rides.isEmpty && quiet.driversGone == [] && quiet.ridesGone == [])
         clock.advance(by: 31)
-        let fourth = feed.frame()
-        let (_, stale) = try decodeFrame(OpsStreamEncoding.delta(from: third, to: fourth))
+        let (_, stale) = try next(feed, after: quiet.seq)
+        #expect(stale.driversByID.keys.sorted() == ["far"])
         #expect(stale.driversByID["far"]?[2] == .string("stale"))
 
         // The ride is cancelled: it is gone from the map, and the driver is available again.
         _ = try dispatcher.cancel(ride.id, byRider: RiderID("rider-1"))
-        let fifth = feed.frame()
-        let (_, gone) = try decodeFrame(OpsStreamEncoding.delta(from: fourth, to: fifth))
+        let (_, gone) = try next(feed, after: stale.seq)
         #expect(gone.ridesGone == [ride.id.rawValue])
+        #expect(gone.rides.isEmpty)
         #expect(gone.driversByID["near"]?.count == 3)  // no ride any more
+
+        // A viewer several frames behind gets their changes merged: the ride came and went, the near
+        // driver was offered it and freed.
+        let (_, merged) = try next(feed, after: snapshot.seq)
+        #expect(merged.seq >= gone.seq)
+        #expect(merged.rides.isEmpty && merged.ridesGone == [ride.id.rawValue])
+        #expect(merged.driversByID["near"]?[2] == .string("stale"))
+        #expect(merged.driversByID["far"]?[2] == .string("stale"))
+    }
+
+    @Test("a viewer further behind than the frames kept gets the whole map again, as it is now")
+    func farBehindGetsSnapshot() throws {
+        let (feed, dispatcher) = feed(framesKept: 4)
+        let (_, first) = try next(feed, after: nil)
+        var frames: [Int] = []
+        for step in 1...5 {
+            _ = try dispatcher.updateLocation(
+                DriverID("d\(step)"),
+                to: cityHall.destination(bearing: .east, distance: Meters(Double(step) * 100)),
+                recordedAt: nil
+            )
+            frames.append(feed.frame().sequence)
+        }
+        let (event, again) = try next(feed, after: first.seq)
+        #expect(event == "snapshot")
+        #expect(Set(again.driversByID.keys) == ["d1", "d2", "d3", "d4", "d5"])
+        // The frames since d3's are still held (with the one each update builds): a delta of d4 and d5.
+        let (kind, recent) = try next(feed, after: frames[2])
+        #expect(kind == "delta")
+        #expect(Set(recent.driversByID.keys) == ["d4", "d5"])
+    }
+
+    @Test(
+        "when the dispatcher's journal no longer reaches back, the feed compares the whole city, and sends only the difference"
+    )
+    func journalOverflowResyncs() throws {
+        let (feed, dispatcher) = feed(journalCapacity: 4)
+        for name in ["still", "moves", "leaves"] {
+            _ = try dispatcher.updateLocation(DriverID(name), to: cityHall, recordedAt: nil)
+        }
+        let (_, first) = try next(feed, after: nil)
+        #expect(first.drivers.count == 3)
+        // More changes than the journal keeps: two of them land where they were.
+        let east = cityHall.destination(bearing: .east, distance: 200)
+        for _ in 0..<3 { _ = try dispatcher.updateLocation(DriverID("still"), to: cityHall, recordedAt: nil) }
+        _ = try dispatcher.updateLocation(DriverID("moves"), to: east, recordedAt: nil)
+        _ = try dispatcher.setStatus(DriverID("leaves"), to: .offline)
+        _ = try dispatcher.updateLocation(DriverID("new"), to: east, recordedAt: nil)
+        let (event, delta) = try next(feed, after: first.seq)
+        #expect(event == "delta")
+        #expect(Set(delta.driversByID.keys) == ["moves", "leaves", "new"])
+        #expect(delta.driversByID["leaves"]?[2] == .string("offline"))
+        #expect(abs((delta.driversByID["moves"]?[1].number ?? 0) - east.longitude) < 1e-5)
     }
 
     @Test("the writer sends a snapshot first, then deltas, until the viewer goes")

@@ -44,6 +44,10 @@ public struct DriverRegistry: Sendable {
     private(set) var offlineAbsent: Set<DriverID> = []
     /// `offlineAbsent` in the order remembered (entries of drivers who have come back are skipped).
     private var offlineAbsentOrder: Deque<DriverID> = []
+    /// Every change to a driver as a map draws it: stored (reported, changed status, took or left a
+    /// ride), gone stale, or forgotten. The operators' console follows the fleet by it
+    /// (`DispatchState.cityChanges(since:now:)`), at a cost that grows with what changed, not with the fleet.
+    private(set) var changes: ChangeJournal<DriverID>
 
     /// Creates an empty registry.
     /// - Parameters:
@@ -52,27 +56,31 @@ public struct DriverRegistry: Sendable {
     ///   - maximumReportAge: How old a report may be when it would be applied to a fresh driver.
     ///   - forgetAfter: How long after its last report an idle driver is forgotten (nil: never).
     ///   - maximumDrivers: The most drivers remembered at once (nil: no ceiling).
+    ///   - journalCapacity: How many changes `changes` keeps.
     public init(
         freshness: Duration,
         cellSize: Meters? = nil,
         maximumReportAge: Duration? = nil,
         forgetAfter: Duration? = nil,
-        maximumDrivers: Int? = nil
+        maximumDrivers: Int? = nil,
+        journalCapacity: Int = ChangeJournal<DriverID>.defaultCapacity
     ) {
         self.freshness = freshness
         self.maximumReportAge = maximumReportAge
         self.forgetAfter = forgetAfter
         self.maximumDrivers = maximumDrivers
+        self.changes = ChangeJournal(capacity: journalCapacity)
         self.index = cellSize.map { SpatialIndex(cellSize: $0) } ?? SpatialIndex()
     }
 
     /// How many drivers are remembered.
     public var count: Int { drivers.count }
 
-    /// Stores a driver, keeping `byStatus` in step.
+    /// Stores a driver, keeping `byStatus` and the journal in step.
     private mutating func store(_ driver: Driver) {
         if let previous = drivers.updateValue(driver, forKey: driver.id) { byStatus.add(previous.status, -1) }
         byStatus.add(driver.status, 1)
+        changes.record(driver.id)
     }
 
     private var freshnessInterval: TimeInterval { freshness.timeInterval }
@@ -262,7 +270,10 @@ public struct DriverRegistry: Sendable {
             expiryQueue.removeFirst()
             // Superseded entries (the driver reported again since) are skipped.
             guard let driver = drivers[oldest.id], driver.updatedAt == oldest.updatedAt else { continue }
-            if index.remove(oldest.id) != nil { expired.append(oldest.id) }
+            if index.remove(oldest.id) != nil {
+                expired.append(oldest.id)
+                changes.record(oldest.id)
+            }
             if forgetAfter != nil { forgetQueue.append(oldest) }
         }
         forgetSilent(now: now)
@@ -298,6 +309,7 @@ public struct DriverRegistry: Sendable {
             drivers[oldest.id] = nil
             byStatus.add(driver.status, -1)
             index.remove(oldest.id)
+            changes.record(oldest.id)
             forgottenCount += 1
             if driver.status == .offline { rememberOffline([oldest.id]) }
         }

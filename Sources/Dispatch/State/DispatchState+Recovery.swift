@@ -51,6 +51,7 @@ extension DispatchState {
                 continue
             }
             activeRideByRider[ride.riderID] = ride.id
+            rideChanges.record(ride.id)
             if let key = ride.idempotencyKey {
                 idempotencyKeys[IdempotencyKey(rider: ride.riderID, key: key)] = (ride.request, ride.id)
             }

@@ -112,6 +112,7 @@ extension DispatchState {
     @discardableResult
     public mutating func discard(_ id: RideID, now: Date) -> Bool {
         guard let ride = rides.removeValue(forKey: id) else { return false }
+        rideChanges.record(id)
         if let driver = ride.heldBy, drivers.driver(driver)?.rideID == id {
             drivers.release(driver, now: now)
         }

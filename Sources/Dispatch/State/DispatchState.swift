@@ -34,6 +34,9 @@ public struct DispatchState: Sendable {
     var pendingEvents: [RideEvent] = []
     /// Drivers' status changes made by the current command, to be stored.
     var pendingStatusChanges: [DriverStatusChange] = []
+    /// Every change to a ride (each event names its ride; a ride restored or discarded, too), for the
+    /// operators' map to follow (`cityChanges(since:now:)`).
+    var rideChanges: ChangeJournal<RideID>
     /// The operator running the current command for a rider or driver, until its first event names
     /// them (`Dispatcher` sets it around the command).
     var actingOperator: OperatorID?
@@ -45,8 +48,10 @@ public struct DispatchState: Sendable {
             freshness: configuration.driverFreshness,
             maximumReportAge: configuration.locationMaximumAge,
             forgetAfter: configuration.driverForgetAfter,
-            maximumDrivers: configuration.maximumDrivers
+            maximumDrivers: configuration.maximumDrivers,
+            journalCapacity: configuration.changeJournalCapacity
         )
+        self.rideChanges = ChangeJournal(capacity: configuration.changeJournalCapacity)
     }
 
     /// Takes the events produced since the last call.
@@ -114,6 +119,7 @@ public struct DispatchState: Sendable {
         reason: String? = nil
     ) {
         ride.sequence += 1
+        rideChanges.record(ride.id)
         pendingEvents.append(
             RideEvent(
                 rideID: ride.id,

@@ -124,7 +124,7 @@ struct ConsoleController<Context: AuthRequestContext<Caller>> {
         guard let driver = dispatcher.driver(id) else {
             throw DispatchError(.driverNotFound, "driver \(id) is not known")
         }
-        let stale = CityView.isStale(driver, at: dispatcher.now(), freshness: feed.freshness)
+        let stale = CityChanges.isStale(driver, at: dispatcher.now(), freshness: feed.freshness)
         return OpsDriverResponse(driver: driver, stale: stale, events: feed.recorder.events(of: id))
     }
 

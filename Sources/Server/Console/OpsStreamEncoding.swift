@@ -4,17 +4,26 @@ import Foundation
 /// The ops stream's wire format: Server-Sent Events whose `data:` is one JSON object.
 ///
 /// `event: snapshot` carries every driver and unfinished ride, the service area, the settings the page
-/// needs and the panel's history; each `event: delta` after it carries only the drivers and rides that
-/// changed since the viewer's previous frame (`drivers`, `rides`), those that are gone (`driversGone`,
+/// needs and the panel's history (a viewer gets one first, and again if it fell too far behind); each
+/// `event: delta` after it carries only the drivers and rides that changed since the viewer's previous
+/// frame (`drivers`, `rides`), those that are gone (`driversGone`,
 /// `ridesGone`) and the panel's numbers (`stats`). Drivers are `[id, lat, lon, state]` or, holding a
 /// ride, `[id, lat, lon, state, rideId]`; rides are `[id, status, pickupLat, pickupLon, dropoffLat,
 /// dropoffLon, searchRadiusMeters, driverId|null]`; coordinates in degrees to five places. IDs need
 /// no escaping: every ID is `[A-Za-z0-9_-]`.
 enum OpsStreamEncoding {
-    /// The first frame a viewer gets.
-    static func snapshot(_ frame: OpsFeed.Frame, feed: OpsFeed) -> String {
+    /// An update as its event.
+    static func encode(_ update: OpsFeed.Update, feed: OpsFeed) -> String {
+        switch update {
+        case .snapshot(let map): snapshot(map, feed: feed)
+        case .delta(let frame): delta(frame)
+        }
+    }
+
+    /// The first frame a viewer gets (and the one it gets after falling too far behind).
+    static func snapshot(_ map: OpsFeed.Map, feed: OpsFeed) -> String {
         var out = "event: snapshot\ndata: {"
-        out += "\"seq\":\(frame.sequence),\"at\":\"\(Timestamps.format(frame.at))\""
+        out += "\"seq\":\(map.frame.sequence),\"at\":\"\(Timestamps.format(map.frame.at))\""
         out += ",\"frameMilliseconds\":\(feed.settings.frameInterval.milliseconds)"
         out += ",\"freshnessSeconds\":\(feed.freshness.milliseconds / 1_000)"
         if let area = feed.serviceArea {
@@ -24,11 +33,11 @@ enum OpsStreamEncoding {
             out += ",\"area\":null"
         }
         out += ",\"drivers\":["
-        appendDrivers(frame.drivers, to: &out)
+        appendDrivers(map.drivers, to: &out)
         out += "],\"rides\":["
-        appendRides(frame.rides, to: &out)
+        appendRides(map.rides, to: &out)
         out += "],\"stats\":"
-        appendStats(frame.stats, to: &out)
+        appendStats(map.frame.stats, to: &out)
         out += ",\"history\":["
         for (index, stats) in feed.history.enumerated() {
             if index > 0 { out += "," }
@@ -38,30 +47,26 @@ enum OpsStreamEncoding {
         return out
     }
 
-    /// What changed between the frame a viewer has and the current one.
-    static func delta(from previous: OpsFeed.Frame, to frame: OpsFeed.Frame) -> String {
+    /// What changed since the frame a viewer has (`frame.changes`, up to `frame.sequence`).
+    static func delta(_ frame: OpsFeed.Frame) -> String {
         var out = "event: delta\ndata: {"
         out += "\"seq\":\(frame.sequence),\"at\":\"\(Timestamps.format(frame.at))\",\"drivers\":["
-        appendDrivers(frame.drivers, changedFrom: previous.drivers, to: &out)
+        appendDrivers(frame.changes.drivers, to: &out)
         out += "],\"driversGone\":["
-        appendGone(previous.drivers, now: frame.drivers, to: &out)
+        appendIDs(frame.changes.driversGone, to: &out)
         out += "],\"rides\":["
-        appendRides(frame.rides, changedFrom: previous.rides, to: &out)
+        appendRides(frame.changes.rides, to: &out)
         out += "],\"ridesGone\":["
-        appendGone(previous.rides, now: frame.rides, to: &out)
+        appendIDs(frame.changes.ridesGone, to: &out)
         out += "],\"stats\":"
         appendStats(frame.stats, to: &out)
         out += "}\n\n"
         return out
     }
 
-    private static func appendDrivers(
-        _ drivers: [DriverID: OpsFeed.DriverMark],
-        changedFrom previous: [DriverID: OpsFeed.DriverMark] = [:],
-        to out: inout String
-    ) {
+    private static func appendDrivers(_ drivers: [DriverID: OpsFeed.DriverMark], to out: inout String) {
         var first = true
-        for (id, mark) in drivers where previous[id] != mark {
+        for (id, mark) in drivers {
             if !first { out += "," }
             first = false
             out += "[\"\(id.rawValue)\","
@@ -72,13 +77,9 @@ enum OpsStreamEncoding {
         }
     }
 
-    private static func appendRides(
-        _ rides: [RideID: OpsFeed.RideMark],
-        changedFrom previous: [RideID: OpsFeed.RideMark] = [:],
-        to out: inout String
-    ) {
+    private static func appendRides(_ rides: [RideID: OpsFeed.RideMark], to out: inout String) {
         var first = true
-        for (id, mark) in rides where previous[id] != mark {
+        for (id, mark) in rides {
             if !first { out += "," }
             first = false
             out += "[\"\(id.rawValue)\",\"\(mark.status.rawValue)\","
@@ -91,13 +92,9 @@ enum OpsStreamEncoding {
         }
     }
 
-    private static func appendGone<Key: RawIdentifier, Value>(
-        _ previous: [Key: Value],
-        now current: [Key: Value],
-        to out: inout String
-    ) {
+    private static func appendIDs(_ ids: Set<some RawIdentifier>, to out: inout String) {
         var first = true
-        for id in previous.keys where current[id] == nil {
+        for id in ids {
             if !first { out += "," }
             first = false
             out += "\"\(id.rawValue)\""
