@@ -30,6 +30,14 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "LocationUpdates",
+            dependencies: [
+                .product(name: "DispatchCore", package: servicePackage), .product(name: "Geo", package: servicePackage),
+            ],
+            path: "Benchmarks/LocationUpdates",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "IndexMemory",
             dependencies: ["Fleet", .product(name: "Geo", package: servicePackage)],
             path: "Benchmarks/IndexMemory",
