@@ -3,10 +3,11 @@ import Geo
 
 /// What changed in the city since a reader last looked: the drivers and rides an operator's map draws.
 ///
-/// A reader keeps `position` and passes it back next time (`Dispatcher.cityChanges(since:)`), so each
-/// read costs what changed since, not the whole fleet. The first read, and one from a reader that fell
-/// further behind than the dispatcher's journals reach (`DispatchConfiguration.changeJournalCapacity`),
-/// is complete instead: every driver and every unfinished ride, and the reader starts over from it.
+/// The reader (there is one: the operators' map) keeps `position` and passes it back next time
+/// (`Dispatcher.cityChanges(since:)`), so each read costs what changed since, not the whole fleet. The
+/// first read, and one from a reader that fell further behind than the dispatcher's journals hold
+/// (`DispatchConfiguration.changeJournalCapacity`), is complete instead: every driver and every
+/// unfinished ride, and the reader starts over from it. The journals hold nothing while nobody reads.
 public struct CityChanges: Sendable {
     /// Where a reader is in the journals of drivers and rides.
     public struct Position: Hashable, Sendable {

@@ -46,8 +46,9 @@ public struct DispatchConfiguration: Hashable, Sendable {
     /// refused with `capacity_exhausted`.
     public var maximumOpenRides = 100_000
 
-    /// How many changes to drivers, and to rides, the dispatcher keeps for the operators' map to follow
-    /// (`DispatchState.cityChanges(since:now:)`): one that falls further behind reads the whole city.
+    /// How many changes to drivers, and to rides, the dispatcher holds between two reads of the
+    /// operators' map (`DispatchState.cityChanges(since:now:)`, only while it follows): a map further
+    /// behind reads the whole city.
     public var changeJournalCapacity = ChangeJournal<DriverID>.defaultCapacity
 
     /// Watchdog: an accepted ride whose driver has not arrived within its ETA × this factor plus

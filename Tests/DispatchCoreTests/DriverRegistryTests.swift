@@ -330,24 +330,45 @@ struct DispatcherTests {
 
 @Suite("The change journal: what changed since, in bounded memory")
 struct ChangeJournalTests {
-    @Test("answers the keys recorded after a sequence, and nil once they are no longer kept")
-    func changesSince() {
+    @Test("keeps nothing until a reader follows, then hands it what changed since its last read")
+    func followsItsReader() {
         var journal = ChangeJournal<String>(capacity: 3)
-        #expect(journal.sequence == 0)
-        #expect(journal.changes(since: 0) == [])
+        journal.record("before")
+        #expect(journal.sequence == 1 && !journal.isFollowed)
+        // The first read is a complete one; from then on the journal follows.
+        #expect(journal.take(since: nil) == nil)
+        #expect(journal.isFollowed)
         journal.record("a")
         journal.record("b")
-        #expect(journal.changes(since: 0) == ["a", "b"])
-        #expect(journal.changes(since: 1) == ["b"])
-        #expect(journal.changes(since: 2) == [])
         journal.record("a")
+        #expect(journal.take(since: 1) == ["a", "b", "a"])
+        #expect(journal.take(since: 4) == [])
         journal.record("c")
+        #expect(journal.take(since: 4) == ["c"])
+        // A sequence it did not give: read everything again, and be followed from the current one.
+        journal.record("d")
+        #expect(journal.take(since: 9) == nil)
+        journal.record("e")
+        #expect(journal.take(since: 6) == ["e"])
+        // One older than what it holds: the same.
+        journal.record("f")
+        #expect(journal.take(since: 6) == nil)
+        #expect(journal.take(since: 8) == [])
+    }
+
+    @Test("a reader that falls behind by more than the capacity is let go, and nothing is held after")
+    func letsAStragglerGo() {
+        var journal = ChangeJournal<String>(capacity: 3)
+        #expect(journal.take(since: nil) == nil)
+        for key in ["a", "b", "c"] { journal.record(key) }
+        #expect(journal.isFollowed)
+        journal.record("d")
+        #expect(!journal.isFollowed)
         #expect(journal.sequence == 4)
-        // Four recorded, three kept: reading from 0 would miss the first.
-        #expect(journal.changes(since: 0) == nil)
-        #expect(journal.changes(since: 1) == ["b", "a", "c"])
-        // A sequence it never gave.
-        #expect(journal.changes(since: 9) == nil)
+        journal.record("e")
+        #expect(journal.take(since: 0) == nil)
+        journal.record("f")
+        #expect(journal.take(since: 5) == ["f"])
     }
 }
 

@@ -47,7 +47,16 @@ public struct DriverRegistry: Sendable {
     /// Every change to a driver as a map draws it: stored (reported, changed status, took or left a
     /// ride), gone stale, or forgotten. The operators' console follows the fleet by it
     /// (`DispatchState.cityChanges(since:now:)`), at a cost that grows with what changed, not with the fleet.
-    private(set) var changes: ChangeJournal<DriverID>
+    private var changes: ChangeJournal<DriverID>
+
+    /// The number of the last change to a driver.
+    var changeSequence: UInt64 { changes.sequence }
+
+    /// The drivers changed after change number `sequence`, for the one reader that follows them (see
+    /// `ChangeJournal.take(since:)`); nil when it must read every driver.
+    mutating func takeChanges(since sequence: UInt64?) -> [DriverID]? {
+        changes.take(since: sequence)
+    }
 
     /// Creates an empty registry.
     /// - Parameters:

@@ -1,7 +1,8 @@
 import Foundation
 
 extension DispatchState {
-    /// The drivers and rides that changed since `position`, for the operators' map (see `CityChanges`).
+    /// The drivers and rides that changed since `position`, for the operators' map (see `CityChanges`):
+    /// for one reader, which the journals follow from its first call (`ChangeJournal`).
     ///
     /// Stale drivers are expired first, so a driver that fell silent is among the changes as it goes
     /// stale, and the map's counts agree with `driverCounts(now:)`.
@@ -11,11 +12,11 @@ extension DispatchState {
     /// - Complexity: O(changes since `position`); O(drivers + unfinished rides) when complete.
     public mutating func cityChanges(since position: CityChanges.Position?, now: Date) -> CityChanges {
         drivers.expireStale(now: now)
-        let current = CityChanges.Position(drivers: drivers.changes.sequence, rides: rideChanges.sequence)
-        guard let position,
-            let driverIDs = drivers.changes.changes(since: position.drivers),
-            let rideIDs = rideChanges.changes(since: position.rides)
-        else {
+        // Both journals are asked, so that both follow from here even when one cannot answer.
+        let driverIDs = drivers.takeChanges(since: position?.drivers)
+        let rideIDs = rideChanges.take(since: position?.rides)
+        let current = CityChanges.Position(drivers: drivers.changeSequence, rides: rideChanges.sequence)
+        guard let driverIDs, let rideIDs else {
             return CityChanges(
                 at: now,
                 position: current,
