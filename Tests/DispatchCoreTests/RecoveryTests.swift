@@ -58,6 +58,34 @@ struct RecoveryTests {
         #expect(after.state.invariantViolations() == [])
     }
 
+    @Test("a driver who reported before the takeover keeps its stored ride: no earlier ride is offered to it first")
+    func restoreAssignmentsBeforeSearching() throws {
+        var before = DispatchScript()
+        // Asked for first, where nobody is: it searches.
+        let early = try before.request("early-rider", at: gangnam)
+        before.driver("busy-driver", distance: 100)
+        let late = try before.request("late-rider")
+        _ = try before.act(.accept, late.id, by: "busy-driver")
+        let stored = [early.id, late.id].compactMap { before.ride($0) }
+        #expect(stored.map(\.requestedAt) == stored.map(\.requestedAt).sorted())
+
+        // The standby that takes over heard the driver's reports meanwhile (they are served by any
+        // replica), beside the early ride's pickup: fresh and, as far as its index knows, available.
+        var after = DispatchScript()
+        after.rideNumber = 100
+        after.now = before.now + 5
+        after.driver("busy-driver", at: gangnam, distance: 50)
+        #expect(after.state.restore(stored, now: after.now) == [])
+        after.collect()
+
+        #expect(after.ride(late.id)?.status == .accepted)
+        #expect(after.ride(late.id)?.driverID == driverID("busy-driver"))
+        #expect(after.status(of: "busy-driver") == .enRoute)
+        #expect(after.ride(early.id)?.status == .requested)
+        #expect(after.kinds(of: early.id).contains(.rideOffered) == false)
+        #expect(after.state.invariantViolations() == [])
+    }
+
     @Test("an idempotency key of a restored ride returns that ride")
     func restoredIdempotencyKey() throws {
         var before = DispatchScript()

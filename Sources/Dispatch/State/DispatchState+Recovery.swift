@@ -8,6 +8,10 @@ extension DispatchState {
     /// `search_resumed` event: the offer is re-made when drivers report); accepted, arrived and
     /// in-progress rides keep their driver, who is restored as `en_route` or `on_trip` at an unknown
     /// location until its next report. Sequences continue from each ride's last stored event.
+    ///
+    /// Every ride is in place before any searches: drivers may have reported to this replica before it
+    /// took over (reports are served by any replica), so a driver the store has on a ride can look
+    /// available here, and an earlier ride searching first would be offered to it.
     /// - Parameters:
     ///   - stored: Unfinished rides as stored; finished ones are ignored.
     ///   - now: The service's current time.
@@ -15,6 +19,7 @@ extension DispatchState {
     @discardableResult
     public mutating func restore(_ stored: [Ride], now: Date) -> [String] {
         var problems: [String] = []
+        var toSearch: [Ride] = []
         for var ride in stored.sorted(by: { ($0.requestedAt, $0.id) < ($1.requestedAt, $1.id) })
         where !ride.status.isFinal {
             guard rides[ride.id] == nil, activeRideByRider[ride.riderID] == nil else {
@@ -55,10 +60,11 @@ extension DispatchState {
             if let key = ride.idempotencyKey {
                 idempotencyKeys[IdempotencyKey(rider: ride.riderID, key: key)] = (ride.request, ride.id)
             }
-            if ride.status == .requested {
-                schedule(.searchTimeout, at: ride.search.deadline, ride: ride.id)
-                startSearching(ride.id, now: now)
-            }
+            if ride.status == .requested { toSearch.append(ride) }
+        }
+        for ride in toSearch {
+            schedule(.searchTimeout, at: ride.search.deadline, ride: ride.id)
+            startSearching(ride.id, now: now)
         }
         return problems
     }
