@@ -130,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GeoTests",
-            dependencies: ["Geo", "DispatchTestSupport"],
+            dependencies: ["Geo", "DispatchTestSupport", .product(name: "HeapModule", package: "swift-collections")],
             path: "Tests/GeoTests",
             swiftSettings: testSwiftSettings
         ),

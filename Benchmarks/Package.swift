@@ -38,6 +38,14 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "RoadETA",
+            dependencies: [
+                .product(name: "DispatchCore", package: servicePackage), .product(name: "Geo", package: servicePackage),
+            ],
+            path: "Benchmarks/RoadETA",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "IndexMemory",
             dependencies: ["Fleet", .product(name: "Geo", package: servicePackage)],
             path: "Benchmarks/IndexMemory",

@@ -28,12 +28,22 @@ public struct DispatchConfiguration: Hashable, Sendable {
     /// The region this dispatcher serves; rides picked up elsewhere are refused (`SERVICE_AREA`;
     /// nil: anywhere).
     public var serviceArea: ServiceArea?
-    /// The speed used for ETAs until a road network is wired in (`CITY_SPEED_KMH`).
+    /// The speed of straight-line ETAs (`CITY_SPEED_KMH`): every ETA without a road graph, and, with
+    /// one, a driver's or a pickup's off the roads.
     public var citySpeedKilometersPerHour: Double = 25
     /// In greedy mode, how often a ride with no driver in reach looks again.
     public var retryInterval: Duration = .seconds(1)
+    /// What candidates are ranked by (`DISPATCH_RANKING`). `eta` needs a road graph
+    /// (`DispatchState.init(configuration:roads:)`).
+    public var ranking: Ranking = .distance
     /// How many nearest drivers each ride considers.
     public var candidateLimit = 10
+    /// Under `Ranking.eta`: how many straight-line nearest drivers are timed by road. More than
+    /// `candidateLimit`, since the roads reorder them: across a harbour the nearest can be the slowest.
+    public var roadCandidateLimit = 20
+    /// Under `Ranking.eta`: a driver the roads do not bring to the pickup within this long is not a
+    /// candidate (`MAX_PICKUP_ETA_SECONDS`).
+    public var maximumPickupETA: Duration = .seconds(1_200)
     /// How long finished rides stay in memory (for reads and event replays).
     public var finishedRideRetention: Duration = .seconds(600)
     /// How long after its last report a driver holding no offer or ride is forgotten entirely

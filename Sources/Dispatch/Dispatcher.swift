@@ -21,14 +21,16 @@ public final class Dispatcher: Sendable {
     ///   - clock: Where time comes from; tests pass a manual clock.
     ///   - rideIDs: Where ride IDs come from; tests pass a sequence.
     ///   - events: Where domain events go.
+    ///   - roads: The service area's roads (`ROAD_GRAPH`), for `Ranking.eta`.
     public init(
         configuration: DispatchConfiguration,
         clock: any DispatchClock = SystemClock(),
         rideIDs: any RideIDGenerator = UUIDRideIDGenerator(),
-        events: any DispatchEventSink = DiscardingEventSink()
+        events: any DispatchEventSink = DiscardingEventSink(),
+        roads: RoadGraph? = nil
     ) {
         self.configuration = configuration
-        self.state = Mutex(DispatchState(configuration: configuration))
+        self.state = Mutex(DispatchState(configuration: configuration, roads: roads))
         self.clock = clock
         self.rideIDs = rideIDs
         self.events = events

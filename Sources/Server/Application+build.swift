@@ -110,7 +110,8 @@ func buildApplication(
         configuration: configuration.dispatch,
         clock: dependencies.clock,
         rideIDs: dependencies.rideIDs,
-        events: EventFanOut(sinks: sinks)
+        events: EventFanOut(sinks: sinks),
+        roads: configuration.roads?.graph
     )
     let persistence = Persistence(
         writer: writer,

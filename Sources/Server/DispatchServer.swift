@@ -1,5 +1,6 @@
 import DispatchCore
 import Foundation
+import Geo
 import Logging
 import Metrics
 import Prometheus
@@ -88,6 +89,9 @@ enum DispatchServer {
                     "metrics.port": "\(configuration.metricsPort)",
                     "storage": "\(configuration.storage.rawValue)",
                     "matching": "\(configuration.dispatch.matching.rawValue)",
+                    "ranking": "\(configuration.dispatch.ranking.rawValue)",
+                    "roads":
+                        "\(configuration.roads.map { "\($0.path) (\($0.graph.nodeCount) nodes, \($0.graph.edgeCount) edges)" } ?? "none")",
                     "database": "\(configuration.database?.description ?? "none")",
                     "auth":
                         "\(configuration.auth.disabled ? "disabled" : configuration.auth.jwks != nil ? "jwks" : "hs256")",

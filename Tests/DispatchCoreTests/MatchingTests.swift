@@ -139,7 +139,9 @@ struct MatchingTests {
                     distance: Meters(Double.random(in: 0...3_000, using: &rng))
                 )
             }
-            let candidates = try pickups.map { try index.nearest(to: $0, limit: 10, within: 3_000) }
+            let candidates = try pickups.map {
+                try index.nearest(to: $0, limit: 10, within: 3_000).map { Matcher.Candidate($0, eta: .zero) }
+            }
             let greedy = Matcher.greedy(candidates)
             let batch = Matcher.batch(candidates)
             func summary(_ choices: [Int?]) -> (matched: Int, total: Double, drivers: [DriverID]) {
@@ -170,10 +172,13 @@ struct MatchingTests {
 struct IndependentGroupTests {
     @Test("rides connected through shared candidates form one group; others stay apart")
     func groups() throws {
-        func candidate(_ id: String, _ meters: Double) throws -> SpatialIndex<DriverID>.Neighbor {
+        func candidate(_ id: String, _ meters: Double) throws -> Matcher.Candidate {
             var index = SpatialIndex<DriverID>()
             index.upsert(try DriverID(id), at: cityHall.destination(bearing: .north, distance: Meters(meters)))
-            return try #require(try index.nearest(to: cityHall, limit: 1, within: 10_000).first)
+            return Matcher.Candidate(
+                try #require(try index.nearest(to: cityHall, limit: 1, within: 10_000).first),
+                eta: .zero
+            )
         }
         let rides = [
             [try candidate("a", 100), try candidate("b", 200)],  // 0: a, b

@@ -181,6 +181,11 @@ struct ConfigurationTests {
             (["SERVICE_AREA": "37.42,126.76,37.70"], "SERVICE_AREA"),
             (["SERVICE_AREA": "37.70,126.76,37.42,127.18"], "SERVICE_AREA"),
             (["SERVICE_AREA": "37.42,126.76,95,127.18"], "SERVICE_AREA"),
+            (["ROAD_GRAPH": "/nonexistent/city.graph"], "ROAD_GRAPH"),
+            (["ROAD_GRAPH": "README.md"], "not a road graph"),
+            (["DISPATCH_RANKING": "eta"], "needs a road graph"),
+            (["DISPATCH_RANKING": "cheapest"], "DISPATCH_RANKING"),
+            (["ROAD_GRAPH": "roads/monaco.graph", "MAX_PICKUP_ETA_SECONDS": "5"], "MAX_PICKUP_ETA_SECONDS"),
         ]
     )
     func badDispatchSettings(environment: [String: String], mentions: String) {
@@ -342,5 +347,30 @@ struct DatabaseConfigurationTests {
         } throws: { error in
             (error as? ConfigurationError)?.message.contains(mentions) == true
         }
+    }
+}
+
+@Suite("Road graph settings")
+struct RoadGraphConfigurationTests {
+    /// The repository's root: the tests run from it, but `#filePath` does not depend on that.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test("a road graph is read at start-up, and ranks by ETA unless told otherwise")
+    func roadGraph() throws {
+        let none = try ServerConfiguration(signedArguments: ["dispatch-server"], environment: [:])
+        #expect(none.roads == nil)
+        #expect(none.dispatch.ranking == .distance)
+        let path = Self.root.appendingPathComponent("roads/monaco.graph").path
+        let monaco = try ServerConfiguration(signedArguments: ["dispatch-server"], environment: ["ROAD_GRAPH": path])
+        #expect(monaco.roads?.graph.nodeCount == 14_324)
+        #expect(monaco.dispatch.ranking == .eta)
+        #expect(monaco.dispatch.maximumPickupETA == .seconds(1_200))
+        let byDistance = try ServerConfiguration(
+            signedArguments: ["dispatch-server", "--dispatch-ranking", "distance", "--max-pickup-eta-seconds", "600"],
+            environment: ["ROAD_GRAPH": path]
+        )
+        #expect(byDistance.dispatch.ranking == .distance)
+        #expect(byDistance.dispatch.maximumPickupETA == .seconds(600))
     }
 }

@@ -269,29 +269,14 @@ struct ConsoleTests {
             try await client.send(.post, "/v1/rides/ride-1/decline", json: #"{"driverId": "d1"}"#)
             let response = try await client.send(.get, "/v1/ops/rides/ride-1", caller: .ops("console"))
             #expect(response.status == .ok)
-            struct Decision: Decodable {
-                struct Offer: Decodable {
-                    struct Candidate: Decodable {
-                        let driverId: String
-                        let distanceMeters: Double
-                        let chosen: Bool
-                    }
-                    let driverId: String
-                    let rank: Int
-                    let outcome: String
-                    let matching: String
-                    let candidates: [Candidate]
-                }
-                let offers: [Offer]
-                let events: [[String: String?]]
-            }
-            let decision = try response.json(Decision.self)
+            let decision = try response.json(DecisionJSON.self)
             #expect(decision.offers.map(\.driverId) == ["d1", "d2"])
             #expect(decision.offers.map(\.outcome) == ["declined", "open"])
             #expect(decision.offers[0].candidates.map(\.driverId) == ["d1", "d2"])
             #expect(decision.offers[0].candidates.map(\.chosen) == [true, false])
             #expect(decision.offers[1].candidates.map(\.driverId) == ["d2"])
             #expect(decision.offers[0].rank == 1 && decision.offers[0].matching == "greedy")
+            #expect(decision.offers[0].ranking == "distance")
             #expect(
                 decision.events.compactMap { $0["type"] ?? nil }.prefix(3) == [
                     "ride_requested", "ride_offered", "offer_declined",
@@ -347,4 +332,25 @@ struct ConsoleTests {
             #expect(!page.text.contains("http://") && !page.text.contains("https://"))
         }
     }
+}
+
+/// A ride's decision record as `GET /v1/ops/rides/{rideId}` returns it.
+struct DecisionJSON: Decodable {
+    struct Offer: Decodable {
+        struct Candidate: Decodable {
+            let driverId: String
+            let distanceMeters: Double
+            let etaSeconds: Double
+            let chosen: Bool
+        }
+        let driverId: String
+        let matching: String
+        let ranking: String
+        let rank: Int
+        let etaSeconds: Double
+        let outcome: String
+        let candidates: [Candidate]
+    }
+    let offers: [Offer]
+    let events: [[String: String?]]
 }

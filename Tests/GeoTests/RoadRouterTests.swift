@@ -1,5 +1,6 @@
 import DispatchTestSupport
 import Foundation
+import HeapModule
 import Testing
 
 @testable import Geo
@@ -16,6 +17,30 @@ func oracleTimes(_ graph: RoadGraph, from source: Int) -> [UInt64?] {
         for edge in graph.edges(from: RoadGraph.Node(next)) {
             let candidate = time[next]! + UInt64(edge.milliseconds)
             if time[Int(edge.to)].map({ candidate < $0 }) ?? true { time[Int(edge.to)] = candidate }
+        }
+    }
+    return time
+}
+
+/// Dijkstra forward from one node to all with swift-collections' heap: for graphs too large for the
+/// O(n²) oracle, still sharing nothing with `RoadRouter` (which searches backwards, with its own heap).
+func heapOracleTimes(_ graph: RoadGraph, from source: Int) -> [UInt64?] {
+    struct Entry: Comparable {
+        let time: UInt64
+        let node: Int
+        static func < (lhs: Entry, rhs: Entry) -> Bool { (lhs.time, lhs.node) < (rhs.time, rhs.node) }
+    }
+    var time = [UInt64?](repeating: nil, count: graph.nodeCount)
+    var heap = Heap<Entry>([Entry(time: 0, node: source)])
+    time[source] = 0
+    while let entry = heap.popMin() {
+        guard entry.time == time[entry.node] else { continue }
+        for edge in graph.edges(from: RoadGraph.Node(entry.node)) {
+            let candidate = entry.time + UInt64(edge.milliseconds)
+            if time[Int(edge.to)].map({ candidate < $0 }) ?? true {
+                time[Int(edge.to)] = candidate
+                heap.insert(Entry(time: candidate, node: Int(edge.to)))
+            }
         }
     }
     return time
@@ -169,6 +194,31 @@ struct RoadRouterTests {
             try RoadGraph(fileData: graphFile(nodes: [(1_000_000_000, 0)], rows: [[]]))
         }
     }
+
+    @Test("on the shipped city, 20 candidates' road times equal Dijkstra's, within the limit or not")
+    func shippedCityMatchesOracle() throws {
+        let graph = try RoadGraph(contentsOf: Self.shippedGraph)
+        var router = RoadRouter(graph: graph)
+        var rng = SeededGenerator(seed: 15)
+        for _ in 0..<4 {
+            let target = Int.random(in: 0..<graph.nodeCount, using: &rng)
+            let sources = (0..<20).map { _ in Int.random(in: 0..<graph.nodeCount, using: &rng) }
+            let limit = Duration.seconds(600)
+            let answers = router.travelTimes(
+                from: sources.map { graph.coordinates[$0] },
+                to: graph.coordinates[target],
+                limit: limit
+            )
+            for (source, answer) in zip(sources, answers) {
+                // At a node, a place is 0 m from the roads: the time is the graph's alone.
+                let expected = heapOracleTimes(graph, from: source)[target].flatMap { $0 <= 600_000 ? $0 : nil }
+                #expect(answer == expected.map { .milliseconds(Int64($0)) }, "\(source) -> \(target)")
+            }
+        }
+    }
+
+    static let shippedGraph = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("roads/monaco.graph")
 
     @Test("the shipped Monaco graph loads, and its roads connect every node both ways")
     func shippedCity() throws {

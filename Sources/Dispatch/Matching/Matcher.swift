@@ -1,15 +1,46 @@
 import Geo
 
 /// The matching decisions, as pure functions of a snapshot: rides in request order, each with its
-/// candidates (eligible drivers within its radius, nearest first).
+/// candidates (eligible drivers within its radius, best ranked first: see `Ranking`).
 enum Matcher {
-    /// One ride's candidates.
-    typealias Candidates = [SpatialIndex<DriverID>.Neighbor]
+    /// One driver a ride may be offered to, and what ranks it.
+    struct Candidate: Hashable, Sendable {
+        let key: DriverID
+        let coordinate: Coordinate
+        /// The straight-line distance to the pickup.
+        let distance: Meters
+        /// The time to reach the pickup: by road under `Ranking.eta`, else at the city speed.
+        let eta: Duration
+        /// What the ranking minimises: metres of distance, or seconds of ETA.
+        let cost: Double
 
-    /// A decision: the index of the chosen candidate in the ride's list (0 for the nearest).
+        /// A candidate ranked by its straight-line distance.
+        init(_ neighbor: SpatialIndex<DriverID>.Neighbor, eta: Duration) {
+            self.init(
+                key: neighbor.key,
+                coordinate: neighbor.coordinate,
+                distance: neighbor.distance,
+                eta: eta,
+                cost: neighbor.distance.value
+            )
+        }
+
+        init(key: DriverID, coordinate: Coordinate, distance: Meters, eta: Duration, cost: Double) {
+            self.key = key
+            self.coordinate = coordinate
+            self.distance = distance
+            self.eta = eta
+            self.cost = cost
+        }
+    }
+
+    /// One ride's candidates, lowest cost first.
+    typealias Candidates = [Candidate]
+
+    /// A decision: the index of the chosen candidate in the ride's list (0 for the best ranked).
     typealias Choice = Int
 
-    /// Greedy: each ride, in order, takes its nearest candidate not already taken.
+    /// Greedy: each ride, in order, takes its best-ranked candidate not already taken.
     static func greedy(_ rides: [Candidates]) -> [Choice?] {
         var taken = Set<DriverID>()
         return rides.map { candidates in
@@ -20,7 +51,7 @@ enum Matcher {
     }
 
     /// Batch: the assignment of rides to distinct candidates that matches as many rides as possible
-    /// and, among those, has the smallest total pickup distance.
+    /// and, among those, has the smallest total cost (pickup distance, or pickup ETA).
     ///
     /// Rides that share no candidate, even through other rides, cannot affect each other, so the
     /// rides are split into such groups (connected components) and each group is solved on its own:
@@ -51,7 +82,7 @@ enum Matcher {
             return positions
         }
         let columns = Assignment.minimumCost(rows: rides.count, columns: columnOfDriver.count) { row, column in
-            positions[row][column].map { rides[row][$0].distance.value }
+            positions[row][column].map { rides[row][$0].cost }
         }
         return columns.enumerated().map { row, column in column.flatMap { positions[row][$0] } }
     }

@@ -59,17 +59,23 @@ public struct RideRequest: Hashable, Sendable {
 public struct OfferExplanation: Hashable, Sendable {
     /// The matching mode that made the decision.
     public let matching: MatchingMode
+    /// What the candidates were ranked by.
+    public let ranking: Ranking
     /// The search radius at the time.
     public let radius: Meters
-    /// How many eligible drivers were within it (after excluding those who declined).
+    /// How many eligible drivers were within it (after excluding those who declined, and, ranking by
+    /// ETA, those the roads do not bring to the pickup in time).
     public let candidates: Int
-    /// The chosen driver's rank among them by distance, 1 for the nearest.
+    /// The chosen driver's rank among them, 1 for the best ranked (nearest, or fastest by road).
     public let rank: Int
     /// The chosen driver's straight-line distance to the pickup.
     public let pickupDistance: Meters
-    /// The drivers considered, nearest first (at most `DispatchConfiguration.candidateLimit`), with where
-    /// each was and how far from the pickup: the chosen one is at `rank - 1`. For operators only: it
-    /// names other drivers, so it is never shown to riders or drivers.
+    /// The chosen driver's time to the pickup (by road under `Ranking.eta`).
+    public let eta: Duration
+    /// The drivers considered, best ranked first (at most `DispatchConfiguration.candidateLimit`, or
+    /// `roadCandidateLimit` by ETA), with where each was, how far from the pickup and how long it would
+    /// take: the chosen one is at `rank - 1`. For operators only: it names other drivers, so it is
+    /// never shown to riders or drivers.
     public let considered: [Candidate]
 
     /// One driver considered for an offer.
@@ -80,6 +86,8 @@ public struct OfferExplanation: Hashable, Sendable {
         public let location: Coordinate
         /// The straight-line distance to the pickup.
         public let distance: Meters
+        /// The time to the pickup (by road under `Ranking.eta`).
+        public let eta: Duration
     }
 }
 

@@ -12,7 +12,7 @@ extension DispatchState {
         ride.offer = nil
         ride.driverID = driver
         ride.pickupDistance = offer.explanation.pickupDistance
-        ride.eta = configuration.eta(for: offer.explanation.pickupDistance)
+        ride.eta = offer.explanation.eta
         ride.acceptedAt = now
         emit(.rideAccepted, for: &ride, at: now, driver: driver, pickupDistance: ride.pickupDistance)
         rides[id] = ride

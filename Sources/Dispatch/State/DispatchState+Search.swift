@@ -83,7 +83,7 @@ extension DispatchState {
         }
     }
 
-    /// Greedy: offers the ride to its nearest eligible driver, or looks again after `retryInterval`.
+    /// Greedy: offers the ride to its best-ranked eligible driver, or looks again after `retryInterval`.
     private mutating func attemptGreedyMatch(_ id: RideID, now: Date) {
         guard var ride = rides[id], ride.status == .requested else { return }
         let candidates = isPaused ? [] : candidates(for: ride, now: now)
@@ -97,7 +97,7 @@ extension DispatchState {
         }
     }
 
-    /// Batch: assigns every waiting ride at once, minimising the total pickup distance, then schedules
+    /// Batch: assigns every waiting ride at once, minimising the total pickup distance (or ETA), then schedules
     /// the next batch while rides are still waiting.
     private mutating func runBatch(now: Date) {
         nextBatch = nil
@@ -126,13 +126,55 @@ extension DispatchState {
     }
 
     private mutating func candidates(for ride: Ride, now: Date) -> Matcher.Candidates {
-        drivers.candidates(
+        let byRoad = configuration.ranking == .eta && roads != nil
+        let nearest = drivers.candidates(
             near: ride.pickup,
             radius: ride.search.radius,
-            limit: configuration.candidateLimit,
+            limit: byRoad ? configuration.roadCandidateLimit : configuration.candidateLimit,
             excluding: ride.search.excluded,
             now: now
         )
+        return byRoad
+            ? rankedByRoad(nearest, pickup: ride.pickup)
+            : nearest.map { Matcher.Candidate($0, eta: configuration.eta(for: $0.distance)) }
+    }
+
+    /// Times the drivers to the pickup by road, with one search, and ranks them fastest first (ties:
+    /// nearer, then by ID). A driver the roads do not bring there within `maximumPickupETA` is left
+    /// out; one off the roads, or every one when the pickup is, is timed in a straight line.
+    private mutating func rankedByRoad(
+        _ nearest: [SpatialIndex<DriverID>.Neighbor],
+        pickup: Coordinate
+    ) -> Matcher.Candidates {
+        let times =
+            roads?.travelTimes(from: nearest.map(\.coordinate), to: pickup, limit: configuration.maximumPickupETA) ?? []
+        let graph = roads?.graph
+        let snapRadius = roads?.snapRadius ?? .zero
+        let onRoads = { (place: Coordinate) in graph?.snap(place, within: snapRadius) != nil }
+        let pickupOnRoads = onRoads(pickup)
+        var ranked: Matcher.Candidates = []
+        ranked.reserveCapacity(nearest.count)
+        for (slot, neighbor) in nearest.enumerated() {
+            let eta: Duration
+            if slot < times.count, let time = times[slot] {
+                eta = time
+            } else if pickupOnRoads, onRoads(neighbor.coordinate) {
+                continue  // on the roads, and not there in time
+            } else {
+                eta = configuration.eta(for: neighbor.distance)
+            }
+            ranked.append(
+                .init(
+                    key: neighbor.key,
+                    coordinate: neighbor.coordinate,
+                    distance: neighbor.distance,
+                    eta: eta,
+                    cost: eta.timeInterval
+                )
+            )
+        }
+        ranked.sort { ($0.cost, $0.distance, $0.key) < ($1.cost, $1.distance, $1.key) }
+        return ranked
     }
 
     /// Reserves the chosen driver and offers them the ride, recording why.
@@ -149,12 +191,19 @@ extension DispatchState {
             expiresAt: now + configuration.offerTimeout.timeInterval,
             explanation: OfferExplanation(
                 matching: configuration.matching,
+                ranking: roads == nil ? .distance : configuration.ranking,
                 radius: ride.search.radius,
                 candidates: candidates.count,
                 rank: choice + 1,
                 pickupDistance: chosen.distance,
+                eta: chosen.eta,
                 considered: candidates.map {
-                    OfferExplanation.Candidate(driverID: $0.key, location: $0.coordinate, distance: $0.distance)
+                    OfferExplanation.Candidate(
+                        driverID: $0.key,
+                        location: $0.coordinate,
+                        distance: $0.distance,
+                        eta: $0.eta
+                    )
                 }
             )
         )

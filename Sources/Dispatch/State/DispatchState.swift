@@ -41,9 +41,17 @@ public struct DispatchState: Sendable {
     /// them (`Dispatcher` sets it around the command).
     var actingOperator: OperatorID?
 
+    /// Travel times by road, when the service has a road graph (`ROAD_GRAPH`): what `Ranking.eta`
+    /// ranks by. Its search arrays are reused from one ride to the next.
+    var roads: RoadRouter?
+
     /// Creates an empty state.
-    public init(configuration: DispatchConfiguration) {
+    /// - Parameters:
+    ///   - configuration: The settings.
+    ///   - roads: The service area's roads, if known: candidates are timed on them under `Ranking.eta`.
+    public init(configuration: DispatchConfiguration, roads: RoadGraph? = nil) {
         self.configuration = configuration
+        self.roads = roads.map { RoadRouter(graph: $0) }
         self.drivers = DriverRegistry(
             freshness: configuration.driverFreshness,
             maximumReportAge: configuration.locationMaximumAge,

@@ -186,5 +186,31 @@ extension ServerConfiguration {
         if let speed = try values.integer("city.speed.kmh", in: 1...200) {
             dispatch.citySpeedKilometersPerHour = Double(speed)
         }
+        try readRoads(values)
+    }
+
+    /// The road graph (`ROAD_GRAPH`), read now so that a bad file stops the start with its reason, and
+    /// the ranking: by ETA when there is a graph, by distance when there is none.
+    mutating func readRoads(_ values: ValueReader) throws(ConfigurationError) {
+        if let path = values.string("road.graph"), !path.isEmpty {
+            do {
+                roads = RoadGraphFile(path: path, graph: try RoadGraph(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw values.error("road.graph", "cannot be read from \(path): \(error)")
+            }
+        }
+        dispatch.ranking = roads == nil ? .distance : .eta
+        if let text = values.string("dispatch.ranking"), !text.isEmpty {
+            guard let ranking = Ranking(rawValue: text.lowercased()) else {
+                throw values.error("dispatch.ranking", "must be distance or eta, got \"\(text.prefix(40))\"")
+            }
+            guard ranking == .distance || roads != nil else {
+                throw values.error("dispatch.ranking", "eta needs a road graph (ROAD_GRAPH)")
+            }
+            dispatch.ranking = ranking
+        }
+        if let seconds = try values.integer("max.pickup.eta.seconds", in: 30...7_200) {
+            dispatch.maximumPickupETA = .seconds(seconds)
+        }
     }
 }

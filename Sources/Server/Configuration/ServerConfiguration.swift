@@ -35,8 +35,10 @@ struct ServerConfiguration: Sendable, Equatable {
     var logFormat = LogFormat.text
     var storage = Storage.memory
     var shutdownDelay = Duration.zero
-    /// The dispatch core's settings (driver freshness, matching, offers, search).
+    /// The dispatch core's settings (driver freshness, matching, ranking, offers, search).
     var dispatch = DispatchConfiguration()
+    /// The service area's roads (`ROAD_GRAPH`), read at start-up; nil: ETAs in a straight line.
+    var roads: RoadGraphFile?
     /// Where PostgreSQL is, with `STORAGE=postgres`.
     var database: DatabaseConfiguration?
     /// Whether the writer groups queued commands into one transaction (`STORE_GROUP_COMMIT`).
@@ -111,7 +113,22 @@ struct ServerConfiguration: Sendable, Equatable {
             "",
             "minLat,minLng,maxLat,maxLng: rides picked up outside are refused (422); empty: anywhere."
         ),
-        Option("city.speed.kmh", "25", "Average city speed used for ETAs (straight-line distance over speed)."),
+        Option(
+            "city.speed.kmh",
+            "25",
+            "Average city speed of straight-line ETAs (without a road graph, or off its roads)."
+        ),
+        Option("road.graph", "", "A road graph file (roads/README.md): candidates are ranked by road ETA."),
+        Option(
+            "dispatch.ranking",
+            "eta with ROAD_GRAPH, else distance",
+            "distance (straight-line nearest first) or eta (fastest by road first; needs ROAD_GRAPH)."
+        ),
+        Option(
+            "max.pickup.eta.seconds",
+            "1200",
+            "Ranking by ETA: a driver the roads do not bring to the pickup this soon is not a candidate."
+        ),
         Option("shutdown.delay.seconds", "0", "On SIGTERM, seconds to answer /readyz with 503 before draining."),
         Option(
             "store.group.commit",
@@ -298,4 +315,13 @@ struct ServerConfiguration: Sendable, Equatable {
         }
         return lines.joined(separator: "\n")
     }
+}
+
+/// A road graph read at start-up, compared by the file it came from (a configuration is compared, a
+/// graph of 25,000 edges need not be).
+struct RoadGraphFile: Sendable, Equatable {
+    let path: String
+    let graph: RoadGraph
+
+    static func == (lhs: RoadGraphFile, rhs: RoadGraphFile) -> Bool { lhs.path == rhs.path }
 }

@@ -143,15 +143,16 @@ extension ConsolePage {
               detail.offers.forEach((offer, index) => {
                 const heading = document.createElement("h3");
                 heading.textContent = "Offer " + (index + 1) + ": " + offer.driverId + ", " + offer.outcome +
-                  " (" + offer.matching + ", radius " + offer.radiusMeters + " m, rank " + offer.rank + " of " + offer.candidates.length + ")";
+                  " (" + offer.matching + ", by " + offer.ranking + ", radius " + offer.radiusMeters + " m, rank " + offer.rank + " of " + offer.candidates.length + ")";
                 body.appendChild(heading);
                 const table = document.createElement("table");
                 table.dataset.testid = "candidates";
-                const head = table.insertRow(); for (const h of ["#", "driver", "distance"]) { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); }
+                const head = table.insertRow(); for (const h of ["#", "driver", "distance", "ETA"]) { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); }
                 offer.candidates.forEach((candidate, rank) => {
                   const row = table.insertRow(); if (candidate.chosen) row.className = "chosen";
                   cell(row, String(rank + 1), "num"); cell(row, candidate.driverId + (candidate.chosen ? " (chosen)" : ""));
                   cell(row, Math.round(candidate.distanceMeters) + " m", "num");
+                  cell(row, Math.round(candidate.etaSeconds) + " s", "num");
                 });
                 body.appendChild(table);
               });

@@ -26,10 +26,13 @@ struct OpsRideResponse: ResponseEncodable {
         let driverId: String
         let at: String
         let matching: String
+        /// What the candidates were ranked by: `distance` or `eta`.
+        let ranking: String
         let radiusMeters: Double
-        /// The chosen driver's place among the candidates, 1 for the nearest.
+        /// The chosen driver's place among the candidates, 1 for the best ranked.
         let rank: Int
         let pickupDistanceMeters: Double
+        let etaSeconds: Double
         let outcome: String
         let candidates: [Candidate]
     }
@@ -38,6 +41,7 @@ struct OpsRideResponse: ResponseEncodable {
         let driverId: String
         let location: LatLng
         let distanceMeters: Double
+        let etaSeconds: Double
         let chosen: Bool
     }
 
@@ -59,15 +63,18 @@ struct OpsRideResponse: ResponseEncodable {
                 driverId: record.offer.driverID.rawValue,
                 at: Timestamps.format(record.offer.offeredAt),
                 matching: explanation.matching.rawValue,
+                ranking: explanation.ranking.rawValue,
                 radiusMeters: explanation.radius.value,
                 rank: explanation.rank,
                 pickupDistanceMeters: (explanation.pickupDistance.value * 10).rounded() / 10,
+                etaSeconds: (explanation.eta.timeInterval * 10).rounded() / 10,
                 outcome: record.outcome,
                 candidates: explanation.considered.map {
                     Candidate(
                         driverId: $0.driverID.rawValue,
                         location: LatLng($0.location),
                         distanceMeters: ($0.distance.value * 10).rounded() / 10,
+                        etaSeconds: ($0.eta.timeInterval * 10).rounded() / 10,
                         chosen: $0.driverID == record.offer.driverID
                     )
                 }

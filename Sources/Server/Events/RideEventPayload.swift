@@ -19,6 +19,10 @@ struct RideEventPayload: Codable, Equatable {
         let radiusMeters: Double
         let candidates: Int
         let rank: Int
+        /// What the candidates were ranked by, and the chosen driver's time to the pickup (absent in
+        /// events stored before they were added).
+        let ranking: String?
+        let etaSeconds: Double?
     }
 
     let rideId: String
@@ -55,7 +59,9 @@ struct RideEventPayload: Codable, Equatable {
                 matching: offer.explanation.matching.rawValue,
                 radiusMeters: offer.explanation.radius.value,
                 candidates: offer.explanation.candidates,
-                rank: offer.explanation.rank
+                rank: offer.explanation.rank,
+                ranking: offer.explanation.ranking.rawValue,
+                etaSeconds: (offer.explanation.eta.timeInterval * 10).rounded() / 10
             )
         }
         searchRadiusMeters = event.searchRadius?.value

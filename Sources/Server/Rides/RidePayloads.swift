@@ -124,6 +124,8 @@ struct OfferResponse: ResponseCodable, Equatable {
     let pickup: LatLng
     let dropoff: LatLng
     let pickupDistanceMeters: Double
+    /// The time to the pickup, in whole seconds rounded up (by road when the service ranks by ETA).
+    let etaSeconds: Int
     let offeredAt: String
     let expiresAt: String
 
@@ -132,6 +134,7 @@ struct OfferResponse: ResponseCodable, Equatable {
         pickup = LatLng(offer.pickup)
         dropoff = LatLng(offer.dropoff)
         pickupDistanceMeters = (offer.explanation.pickupDistance.value * 10).rounded() / 10
+        etaSeconds = Int(offer.explanation.eta.timeInterval.rounded(.up))
         offeredAt = Timestamps.format(offer.offeredAt)
         expiresAt = Timestamps.format(offer.expiresAt)
     }
