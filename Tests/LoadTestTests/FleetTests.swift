@@ -272,3 +272,40 @@ struct FleetTests {
         #expect(!whilePending)
     }
 }
+
+@Suite("Drivers' acceptance habits")
+struct AcceptanceHabitTests {
+    @Test("each driver draws its own chance of accepting around the fleet's; without a spread all share it")
+    func habits() {
+        var scenario = FleetTests.scenario(drivers: 2_000, accept: 0.6)
+        scenario.acceptProbabilitySpread = 0.3
+        let fleet = Fleet(scenario: scenario, city: CityMap(scenario: scenario))
+        let habits = fleet.drivers.map(\.acceptProbability)
+        #expect(habits.allSatisfy { (0.3...0.9).contains($0) })
+        let mean = habits.reduce(0, +) / Double(habits.count)
+        #expect(abs(mean - 0.6) < 0.02)
+        #expect(habits.filter { $0 < 0.4 }.count > 200 && habits.filter { $0 > 0.8 }.count > 200)
+        // The same positions as without habits: they come from a generator of their own.
+        scenario.acceptProbabilitySpread = 0
+        let same = Fleet(scenario: scenario, city: CityMap(scenario: scenario))
+        #expect(same.drivers.map(\.acceptProbability).allSatisfy { $0 == 0.6 })
+        #expect(same.drivers.map(\.position) == fleet.drivers.map(\.position))
+    }
+
+    @Test("each driver answers by its own habit: the picky decline or ignore, the keen accept")
+    func answersFollowHabits() {
+        func accepts(mean: Double) -> Int {
+            var scenario = FleetTests.scenario(drivers: 200, accept: mean)
+            scenario.acceptProbabilitySpread = 0
+            var fleet = Fleet(scenario: scenario, city: CityMap(scenario: scenario))
+            var accepted = 0
+            for (number, driver) in fleet.drivers.enumerated() {
+                guard fleet.offered(FleetTests.offer("r\(number)"), to: driver.id, now: 1) else { continue }
+                if case .considering(_, _, .accept)? = fleet.driver(driver.id)?.phase { accepted += 1 }
+            }
+            return accepted
+        }
+        #expect(accepts(mean: 0.02) < 15)
+        #expect(accepts(mean: 1) == 200)
+    }
+}

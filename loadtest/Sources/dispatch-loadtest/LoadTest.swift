@@ -48,10 +48,11 @@ final class LoadTest: Sendable {
         target: String,
         serverPID: Int32?,
         credentials: Credentials,
-        failoverRetry: Duration? = nil
+        failoverRetry: Duration? = nil,
+        roads: RoadGraph? = nil
     ) {
         self.scenario = scenario
-        city = CityMap(scenario: scenario)
+        city = CityMap(scenario: scenario, roads: roads)
         client = DispatchClient(
             target: target,
             connections: scenario.httpConnections,
@@ -231,6 +232,9 @@ final class LoadTest: Sendable {
                         return (id, .some(nil))
                     case .success(_, let body):
                         guard let ride = try? JSONDecoder().decode(Wire.Ride.self, from: body) else { return (id, nil) }
+                        if let eta = ride.etaSeconds, ride.status == "completed" {
+                            self.world.withLock { $0.recorder.pickupETA(seconds: Double(eta)) }
+                        }
                         return (id, .some(.init(status: ride.status, driverID: ride.driverId)))
                     case .conflict, .failure, .cancelled, .shed:
                         return (id, nil)

@@ -1,4 +1,5 @@
 import Foundation
+import Geo
 import LoadTestKit
 import NIOHTTP1
 import Synchronization
@@ -146,12 +147,21 @@ let failoverRetry = parsed.options["failover-retry-seconds"].map { Double($0) }
 if let failoverRetry, failoverRetry == nil || failoverRetry ?? 0 <= 0 {
     fail("--failover-retry-seconds must be a positive number of seconds")
 }
+var roads: RoadGraph?
+if let path = scenario.roadGraph {
+    do {
+        roads = try RoadGraph(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+        fail("roadGraph: cannot read \(path): \(error)")
+    }
+}
 let test = LoadTest(
     scenario: scenario,
     target: target,
     serverPID: serverPID,
     credentials: credentials,
-    failoverRetry: failoverRetry.flatMap { $0 }.map { Duration.milliseconds(Int64($0 * 1_000)) }
+    failoverRetry: failoverRetry.flatMap { $0 }.map { Duration.milliseconds(Int64($0 * 1_000)) },
+    roads: roads
 )
 if credentials.isEnabled {
     // The fleet's tokens before the first report: the reports and polls cannot wait for one.

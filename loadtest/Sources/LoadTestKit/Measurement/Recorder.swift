@@ -48,6 +48,9 @@ public struct Recorder: Sendable {
     /// Shed requests by endpoint.
     public private(set) var shed: [String: Int] = [:]
     public private(set) var pickupDistance = Measure.quantity()
+    /// The accepted drivers' times to their pickups as the server estimated them, in seconds (read back
+    /// at the end: by road when the server has a road graph, whatever it ranks by).
+    public private(set) var pickupETA = Measure.quantity()
     public private(set) var endpoints: [String: Measure] = [:]
     public private(set) var counters: [Counter: Int] = [:]
     /// Errors by kind (`POST /v1/rides 503`, `transport: connection refused`, ...).
@@ -106,6 +109,10 @@ public struct Recorder: Sendable {
         count(.accepted)
         accept.record(seconds: latency)
         if let pickupMeters { pickupDistance.record(pickupMeters) }
+    }
+
+    public mutating func pickupETA(seconds: Double) {
+        pickupETA.record(seconds)
     }
 
     public mutating func locationUpdated(at second: Double, latency: Double) {

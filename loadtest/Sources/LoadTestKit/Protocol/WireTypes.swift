@@ -27,6 +27,8 @@ public enum Wire {
         public var status: String
         public var driverId: String?
         public var pickupDistanceMeters: Double?
+        /// The accepted driver's time to the pickup, in whole seconds (by road with a road graph).
+        public var etaSeconds: Int?
     }
 
     public struct Offer: Codable, Sendable {

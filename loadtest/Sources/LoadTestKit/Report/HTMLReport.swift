@@ -133,16 +133,28 @@ public enum HTMLReport {
         return html
     }
 
-    /// Greedy against batch (or any runs side by side): latency and pickup distance.
+    /// Greedy against batch, or one ranking against another (any runs side by side): latency, pickup
+    /// distance and ETA, and dispatch as riders feel it.
     static func comparison(_ results: [RunResult]) -> String {
         let labels = results.map { "\($0.scenario.name) / \($0.matching)" }
         var html = "<h2>Side by side</h2>\n<table><tr><th>run</th><th>match p50 ms</th><th>match p99 ms</th>"
-        html += "<th>mean pickup m</th><th>matched</th><th>errors</th></tr>\n"
+        html += "<th>mean pickup m</th><th>mean pickup ETA s</th><th>to accepted driver: mean, p50, p90 s</th>"
+        html += "<th>offers per ride</th><th>declined</th><th>expired</th><th>matched</th><th>unfulfilled</th>"
+        html += "<th>errors</th></tr>\n"
         for (label, result) in zip(labels, results) {
+            let offers = Double(max(result.count(.offersSeen), 1))
             html += "<tr><td>\(SVGChart.escape(label))</td><td>\(SummaryTable.format(result.match.p50, 2))</td>"
             html += "<td>\(SummaryTable.format(result.match.p99, 2))</td>"
             html += "<td>\(SummaryTable.format(result.pickupDistance.mean, 0))</td>"
-            html += "<td>\(result.count(.matched))</td><td>\(result.errorCount)</td></tr>\n"
+            html += "<td>\(result.pickupETA.map { SummaryTable.format($0.mean, 0) } ?? "")</td>"
+            html +=
+                "<td>\([result.accept.mean, result.accept.p50, result.accept.p90].map { SummaryTable.format($0 / 1_000, 1) }.joined(separator: ", "))</td>"
+            html +=
+                "<td>\(SummaryTable.format(Double(result.count(.offersSeen)) / Double(max(result.count(.acknowledged), 1)), 2))</td>"
+            html += "<td>\(SummaryTable.format(100 * Double(result.count(.offersDeclined)) / offers, 1)) %</td>"
+            html += "<td>\(SummaryTable.format(100 * Double(result.count(.offersIgnored)) / offers, 1)) %</td>"
+            html +=
+                "<td>\(result.count(.matched))</td><td>\(result.count(.unfulfilled))</td><td>\(result.errorCount)</td></tr>\n"
         }
         html += "</table>\n"
         html += SVGChart.bars(

@@ -106,6 +106,8 @@ public struct RunResult: Codable, Sendable {
     public var accept: MeasureSummary
     public var location: MeasureSummary
     public var pickupDistance: MeasureSummary
+    /// The accepted drivers' ETAs to their pickups, in seconds (absent in results written before).
+    public var pickupETA: MeasureSummary?
     /// How late the client itself sent requests against their schedule (its own overload).
     public var schedulerLag: MeasureSummary
     public var endpoints: [String: MeasureSummary]
@@ -150,6 +152,7 @@ public struct RunResult: Codable, Sendable {
         accept = recorder.accept.summary
         location = recorder.location.summary
         pickupDistance = recorder.pickupDistance.summary
+        pickupETA = recorder.pickupETA.summary
         schedulerLag = recorder.schedulerLag.summary
         endpoints = recorder.endpoints.mapValues(\.summary)
         counters = Dictionary(uniqueKeysWithValues: recorder.counters.map { ($0.key.rawValue, $0.value) })

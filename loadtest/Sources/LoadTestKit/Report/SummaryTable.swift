@@ -13,6 +13,9 @@ public enum SummaryTable {
         lines.append(row(["time to accepted driver (ms)"] + cells(result.accept)))
         lines.append(row(["location update (ms)"] + cells(result.location)))
         lines.append(row(["pickup distance (m)"] + cells(result.pickupDistance, digits: 0)))
+        if let eta = result.pickupETA, eta.count > 0 {
+            lines.append(row(["pickup ETA (s)"] + cells(eta, digits: 0)))
+        }
         lines.append(row(["client send lag (ms)"] + cells(result.schedulerLag)))
         for (endpoint, summary) in result.endpoints.sorted(by: { $0.key < $1.key }) {
             lines.append(row(["  \(endpoint) (ms)"] + cells(summary)))
@@ -45,6 +48,15 @@ public enum SummaryTable {
             "mean pickup distance: \(format(result.pickupDistance.mean, 0)) m; offers seen by drivers: "
                 + "\(result.count(.offersSeen)) (\(result.count(.offersDeclined)) declined, "
                 + "\(result.count(.offersIgnored)) left to expire)"
+        )
+        let offers = result.count(.offersSeen)
+        lines.append(
+            "as riders feel it: time to an accepted driver mean \(format(result.accept.mean / 1_000, 1)) s, "
+                + "p50 \(format(result.accept.p50 / 1_000, 1)) s, p90 \(format(result.accept.p90 / 1_000, 1)) s; "
+                + (result.pickupETA.map { $0.count > 0 ? "pickup ETA mean \(format($0.mean, 0)) s; " : "" } ?? "")
+                + "\(format(Double(offers) / Double(max(result.count(.acknowledged), 1)), 2)) offers per ride, "
+                + "\(format(100 * Double(result.count(.offersDeclined)) / Double(max(offers, 1)), 1)) % declined, "
+                + "\(format(100 * Double(result.count(.offersIgnored)) / Double(max(offers, 1)), 1)) % expired"
         )
         if let rate = result.sustainableRate {
             lines.append(

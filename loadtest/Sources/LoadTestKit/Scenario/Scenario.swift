@@ -57,6 +57,11 @@ public struct Scenario: Codable, Equatable, Sendable {
     public var hotspots: [Hotspot] = Scenario.seoulHotspots
     /// Share of pickups drawn from the hotspots; the rest fall anywhere in the region.
     public var hotspotShare = 0.5
+    /// A road graph file (roads/README.md), relative to the working directory: drivers start, and
+    /// pickups and drop-offs fall, on its roads (the node nearest to where they would have been).
+    /// Drivers still drive in straight lines between them. The server needs the same file as
+    /// `ROAD_GRAPH` to rank by road (`loadtest/run` passes it).
+    public var roadGraph: String?
 
     // MARK: Drivers
     public var drivers = 200
@@ -78,6 +83,10 @@ public struct Scenario: Codable, Equatable, Sendable {
     public var offerPollSeconds = 4.0
     /// Chance that a driver accepts an offer; otherwise it declines or lets the offer expire.
     public var acceptProbability = 0.9
+    /// Each driver's own habit: its chance of accepting is drawn once, uniformly within
+    /// `acceptProbability` ± this (kept within 0.02...1), so some drivers accept most offers and
+    /// some few; 0: every driver the same. The fleet's mean stays `acceptProbability` unless clamped.
+    public var acceptProbabilitySpread = 0.0
     /// Of the offers not accepted, the share declined outright (the rest expire unanswered).
     public var declineShare = 0.7
     /// A driver thinks a uniformly drawn time in this range before it answers an offer.

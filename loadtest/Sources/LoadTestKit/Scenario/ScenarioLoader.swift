@@ -132,6 +132,7 @@ public enum ScenarioLoader {
         try require(scenario.timeCompression >= 1, "timeCompression must be ≥ 1")
         for (name, value) in [
             ("acceptProbability", scenario.acceptProbability), ("declineShare", scenario.declineShare),
+            ("acceptProbabilitySpread", scenario.acceptProbabilitySpread),
             ("hotspotShare", scenario.hotspotShare), ("cancelProbability", scenario.cancelProbability),
         ] {
             try require((0...1).contains(value), "\(name) must be within 0…1")

@@ -1,15 +1,29 @@
 import Foundation
 import Geo
 
-/// Where things happen in the simulated city: the service area and its demand hotspots.
+/// Where things happen in the simulated city: the service area, its demand hotspots and, when the
+/// scenario names a road graph, its roads.
 public struct CityMap: Sendable {
     public let region: Scenario.Region
     public let hotspots: [Scenario.Hotspot]
     public let hotspotShare: Double
+    /// The roads places are put on: the nodes inside the region, and the graph to snap to.
+    public let roads: RoadGraph?
+    private let roadNodes: [Int]
     private let cumulativeWeights: [Double]
 
-    public init(scenario: Scenario) {
+    /// - Parameter roads: The scenario's road graph (`Scenario.roadGraph`), already read.
+    public init(scenario: Scenario, roads: RoadGraph? = nil) {
+        self.roads = roads
         region = scenario.region
+        roadNodes =
+            roads.map { graph in
+                graph.coordinates.indices.filter { node in
+                    let place = graph.coordinates[node]
+                    return (scenario.region.minLat...scenario.region.maxLat).contains(place.latitude)
+                        && (scenario.region.minLng...scenario.region.maxLng).contains(place.longitude)
+                }
+            } ?? []
         hotspots = scenario.hotspots
         hotspotShare = scenario.hotspots.isEmpty ? 0 : scenario.hotspotShare
         var total = 0.0
@@ -19,9 +33,13 @@ public struct CityMap: Sendable {
         }
     }
 
-    /// A point anywhere in the region, uniform in latitude and longitude.
+    /// A point anywhere in the region, uniform in latitude and longitude; with roads, a road node
+    /// inside the region, each as likely.
     public func anywhere(_ random: inout SplitMix64) -> Coordinate {
-        clamped(
+        if let roads, !roadNodes.isEmpty {
+            return roads.coordinates[roadNodes[Int(random.unit() * Double(roadNodes.count)) % roadNodes.count]]
+        }
+        return clamped(
             lat: random.uniform(region.minLat...region.maxLat),
             lng: random.uniform(region.minLng...region.maxLng)
         )
@@ -36,7 +54,13 @@ public struct CityMap: Sendable {
         // Uniform over the disc: the distance goes with the square root of a uniform draw.
         let distance = hotspot.radiusMeters * random.unit().squareRoot()
         let point = center.destination(bearing: Bearing(degrees: random.uniform(0...360)), distance: Meters(distance))
-        return clamped(point)
+        return onRoads(clamped(point))
+    }
+
+    /// With roads, the road node nearest to `point` (within 2 km, else `point` itself); without, `point`.
+    public func onRoads(_ point: Coordinate) -> Coordinate {
+        guard let roads, let node = roads.snap(point, within: .kilometers(2)) else { return point }
+        return roads.coordinates[Int(node.node)]
     }
 
     /// A drop-off `tripMeters` in a random direction from `pickup`, kept inside the region.
@@ -47,9 +71,11 @@ public struct CityMap: Sendable {
                 bearing: Bearing(degrees: random.uniform(0...360)),
                 distance: Meters(tripMeters)
             )
-            if contains(point) { return point }
+            if contains(point) { return onRoads(point) }
         }
-        return clamped(pickup.destination(bearing: bearing(towardCenterFrom: pickup), distance: Meters(tripMeters)))
+        return onRoads(
+            clamped(pickup.destination(bearing: bearing(towardCenterFrom: pickup), distance: Meters(tripMeters)))
+        )
     }
 
     public func contains(_ point: Coordinate) -> Bool {

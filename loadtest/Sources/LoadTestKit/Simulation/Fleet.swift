@@ -72,6 +72,13 @@ public struct Fleet: Sendable {
                 )
             )
         }
+        // Habits from a generator of their own: a scenario without spread draws the same city as before.
+        var habits = SplitMix64(seed: scenario.seed &+ 0x5EED)
+        for index in drivers.indices {
+            let spread = scenario.acceptProbabilitySpread
+            let drawn = spread > 0 ? habits.uniform(-spread...spread) : 0
+            drivers[index].acceptProbability = min(1, max(0.02, scenario.acceptProbability + drawn))
+        }
         self.drivers = drivers
         indexByID = Dictionary(uniqueKeysWithValues: drivers.enumerated().map { ($1.id, $0) })
         reports = Heap(drivers.indices.map { Deadline(at: drivers[$0].nextReportAt, index: $0) })
@@ -164,7 +171,7 @@ public struct Fleet: Sendable {
         guard drivers[index].phase == .roaming else { return false }
         move(index, to: now)
         let answer: OfferAnswer =
-            random.chance(scenario.acceptProbability)
+            random.chance(drivers[index].acceptProbability)
             ? .accept : random.chance(scenario.declineShare) ? .decline : .ignore
         let think = random.uniform(scenario.thinkTimeMinSeconds...scenario.thinkTimeMaxSeconds)
         enter(.considering(offer, answerAt: now + think, answer: answer), index)

@@ -72,6 +72,8 @@ public struct SimDriver: Equatable, Sendable {
     public var nextPollAt: Double
     /// The last ride whose offer this driver answered, so a repeated sighting is not a new offer.
     public var lastAnsweredRide: String?
+    /// This driver's chance of accepting an offer (`Scenario.acceptProbabilitySpread`).
+    public var acceptProbability = 1.0
 
     /// - Parameter firstPollAt: When a polling driver first asks for an offer (after its first report,
     ///   or the server does not know it yet).
