@@ -44,6 +44,9 @@ public struct DispatchConfiguration: Hashable, Sendable {
     /// Under `Ranking.eta`: a driver the roads do not bring to the pickup within this long is not a
     /// candidate (`MAX_PICKUP_ETA_SECONDS`).
     public var maximumPickupETA: Duration = .seconds(1_200)
+    /// Under `Ranking.etaAcceptance`: how a driver's offer history becomes a chance of accepting and
+    /// a score (`ACCEPTANCE_*`, `DECLINE_COST_SECONDS`).
+    public var acceptance = AcceptanceModel()
     /// How long finished rides stay in memory (for reads and event replays).
     public var finishedRideRetention: Duration = .seconds(600)
     /// How long after its last report a driver holding no offer or ride is forgotten entirely

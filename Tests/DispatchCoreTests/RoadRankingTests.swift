@@ -48,6 +48,12 @@ struct RoadRankingTests {
         let near = try byDistance.request("rider")
         #expect(near.offer?.driverID == driverID("A"))
         #expect(near.offer?.explanation.ranking == .distance)
+        // By distance with a graph, every candidate is kept, nearest first, and timed by road for the
+        // record (C, whom no road brings, and D, off the roads, in a straight line).
+        let record = try #require(near.offer?.explanation)
+        #expect(record.considered.map(\.driverID.rawValue) == ["A", "C", "B", "D"])
+        #expect(record.considered.map(\.eta) == [.seconds(600), .seconds(72), .seconds(60), .seconds(288)])
+        #expect(record.eta == .seconds(600))
 
         var byRoad = try harbour.script(ranking: .eta)
         let ride = try byRoad.request("rider")

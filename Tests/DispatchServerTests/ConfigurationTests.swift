@@ -185,6 +185,9 @@ struct ConfigurationTests {
             (["ROAD_GRAPH": "README.md"], "not a road graph"),
             (["DISPATCH_RANKING": "eta"], "needs a road graph"),
             (["DISPATCH_RANKING": "cheapest"], "DISPATCH_RANKING"),
+            (["ACCEPTANCE_PRIOR": "2"], "ACCEPTANCE_PRIOR"),
+            (["ACCEPTANCE_WEIGHT": "much"], "ACCEPTANCE_WEIGHT"),
+            (["DECLINE_COST_SECONDS": "-1"], "DECLINE_COST_SECONDS"),
             (["ROAD_GRAPH": "roads/monaco.graph", "MAX_PICKUP_ETA_SECONDS": "5"], "MAX_PICKUP_ETA_SECONDS"),
         ]
     )
@@ -372,5 +375,18 @@ struct RoadGraphConfigurationTests {
         )
         #expect(byDistance.dispatch.ranking == .distance)
         #expect(byDistance.dispatch.maximumPickupETA == .seconds(600))
+        // Ranking by who will accept needs no graph (its ETAs are then straight lines).
+        let acceptance = try ServerConfiguration(
+            signedArguments: ["dispatch-server"],
+            environment: [
+                "DISPATCH_RANKING": "eta-acceptance", "ACCEPTANCE_PRIOR": "0.7", "ACCEPTANCE_WEIGHT": "0.5",
+                "ACCEPTANCE_HALF_LIFE_SECONDS": "600", "DECLINE_COST_SECONDS": "8",
+            ]
+        )
+        #expect(acceptance.dispatch.ranking == .etaAcceptance)
+        #expect(acceptance.dispatch.acceptance.prior == 0.7)
+        #expect(acceptance.dispatch.acceptance.weight == 0.5)
+        #expect(acceptance.dispatch.acceptance.halfLife == .seconds(600))
+        #expect(acceptance.dispatch.acceptance.declineCost == .seconds(8))
     }
 }

@@ -44,6 +44,8 @@ public struct Driver: Hashable, Sendable {
     public internal(set) var positionTime: Date
     /// The ride offered to or held by the driver, while `offered`, `en_route` or `on_trip`.
     public internal(set) var rideID: RideID?
+    /// How the driver answered its recent offers (`Ranking.etaAcceptance` reads it).
+    public internal(set) var offers = OfferHistory()
 }
 
 /// The outcome of a location update.

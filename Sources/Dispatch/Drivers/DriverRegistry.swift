@@ -246,6 +246,11 @@ public struct DriverRegistry: Sendable {
         return true
     }
 
+    /// Records how the driver answered an offer, in its history (not a change the map draws).
+    mutating func recordOffer(_ id: DriverID, _ outcome: OfferHistory.Outcome, now: Date, halfLife: Duration) {
+        drivers[id]?.offers.record(outcome, now: now, halfLife: halfLife)
+    }
+
     /// Frees a driver from its offer or ride: available again, and back in the index if fresh.
     mutating func release(_ id: DriverID, now: Date) {
         transition(id, from: [.offered, .enRoute, .onTrip], to: .available, ride: nil)

@@ -11,8 +11,11 @@ enum Matcher {
         let distance: Meters
         /// The time to reach the pickup: by road under `Ranking.eta`, else at the city speed.
         let eta: Duration
-        /// What the ranking minimises: metres of distance, or seconds of ETA.
+        /// What the ranking minimises: metres of distance, seconds of ETA, or the expected seconds until
+        /// a driver is on the way (`AcceptanceModel.score`).
         let cost: Double
+        /// The chance the driver accepts, under `Ranking.etaAcceptance`.
+        let acceptance: Double?
 
         /// A candidate ranked by its straight-line distance.
         init(_ neighbor: SpatialIndex<DriverID>.Neighbor, eta: Duration) {
@@ -25,12 +28,20 @@ enum Matcher {
             )
         }
 
-        init(key: DriverID, coordinate: Coordinate, distance: Meters, eta: Duration, cost: Double) {
+        init(
+            key: DriverID,
+            coordinate: Coordinate,
+            distance: Meters,
+            eta: Duration,
+            cost: Double,
+            acceptance: Double? = nil
+        ) {
             self.key = key
             self.coordinate = coordinate
             self.distance = distance
             self.eta = eta
             self.cost = cost
+            self.acceptance = acceptance
         }
     }
 

@@ -8,4 +8,8 @@ public enum Ranking: String, Hashable, Sendable, CaseIterable {
     /// pickup off the roads (no node within the router's snap radius) is timed in a straight line at
     /// the city speed.
     case eta
+    /// The expected time until a driver is on the way: the ETA (by road with a road graph, else in a
+    /// straight line) plus what the driver's chance of not accepting is expected to cost
+    /// (`AcceptanceModel`), lowest first.
+    case etaAcceptance = "eta-acceptance"
 }

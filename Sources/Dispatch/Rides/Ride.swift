@@ -61,6 +61,9 @@ public struct OfferExplanation: Hashable, Sendable {
     public let matching: MatchingMode
     /// What the candidates were ranked by.
     public let ranking: Ranking
+    /// The rule and its settings that ranked them: the ranking's name, or under
+    /// `Ranking.etaAcceptance` the `AcceptanceModel.version`.
+    public let policy: String
     /// The search radius at the time.
     public let radius: Meters
     /// How many eligible drivers were within it (after excluding those who declined, and, ranking by
@@ -88,6 +91,11 @@ public struct OfferExplanation: Hashable, Sendable {
         public let distance: Meters
         /// The time to the pickup (by road under `Ranking.eta`).
         public let eta: Duration
+        /// The estimated chance the driver accepts (under `Ranking.etaAcceptance`).
+        public let acceptance: Double?
+        /// What the ranking minimised for it: metres, seconds of ETA, or expected seconds until a
+        /// driver is on the way.
+        public let score: Double
     }
 }
 

@@ -7,6 +7,7 @@ extension DispatchState {
     public mutating func accept(_ id: RideID, by driver: DriverID, now: Date) throws(DispatchError) -> Ride {
         var ride = try existingRide(id)
         let offer = try heldOffer(of: ride, by: driver)
+        drivers.recordOffer(driver, .accepted, now: now, halfLife: configuration.acceptance.halfLife)
         drivers.assign(driver)
         ride.status = .accepted
         ride.offer = nil
@@ -26,6 +27,7 @@ extension DispatchState {
     public mutating func decline(_ id: RideID, by driver: DriverID, now: Date) throws(DispatchError) -> Ride {
         var ride = try existingRide(id)
         _ = try heldOffer(of: ride, by: driver)
+        drivers.recordOffer(driver, .declined, now: now, halfLife: configuration.acceptance.halfLife)
         return searchAgain(&ride, without: driver, because: .offerDeclined, now: now)
     }
 

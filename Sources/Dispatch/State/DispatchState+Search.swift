@@ -26,6 +26,7 @@ extension DispatchState {
         case .offerExpiry(let driver):
             guard ride.status == .offered, let offer = ride.offer, offer.driverID == driver, offer.expiresAt == timer.at
             else { return }
+            drivers.recordOffer(driver, .expired, now: now, halfLife: configuration.acceptance.halfLife)
             searchAgain(&ride, without: driver, because: .offerExpired, now: now)
         case .searchTimeout:
             // An open offer at the deadline plays out; the search ends if it comes back empty-handed.
@@ -126,25 +127,53 @@ extension DispatchState {
     }
 
     private mutating func candidates(for ride: Ride, now: Date) -> Matcher.Candidates {
-        let byRoad = configuration.ranking == .eta && roads != nil
+        // With a road graph every ETA is by road (comparable across rankings); only the rankings by
+        // ETA drop a driver the roads do not bring in time.
+        let byRoad = roads != nil
         let nearest = drivers.candidates(
             near: ride.pickup,
             radius: ride.search.radius,
-            limit: byRoad ? configuration.roadCandidateLimit : configuration.candidateLimit,
+            limit: configuration.ranking == .distance ? configuration.candidateLimit : configuration.roadCandidateLimit,
             excluding: ride.search.excluded,
             now: now
         )
-        return byRoad
-            ? rankedByRoad(nearest, pickup: ride.pickup)
+        let timed =
+            byRoad
+            ? rankedByRoad(nearest, pickup: ride.pickup, byDistance: configuration.ranking == .distance)
             : nearest.map { Matcher.Candidate($0, eta: configuration.eta(for: $0.distance)) }
+        return configuration.ranking == .etaAcceptance ? rankedByAcceptance(timed, now: now) : timed
+    }
+
+    /// Scores each timed candidate by the expected time until a driver is on the way
+    /// (`AcceptanceModel.score`) and ranks them lowest first (ties: sooner, then nearer, then by ID).
+    private func rankedByAcceptance(_ timed: Matcher.Candidates, now: Date) -> Matcher.Candidates {
+        let model = configuration.acceptance
+        var ranked = timed.map { candidate in
+            let history = drivers.driver(candidate.key)?.offers ?? OfferHistory()
+            let acceptance = model.acceptance(history, now: now)
+            let lost = model.lostOnMiss(history, now: now, offerTimeout: configuration.offerTimeout)
+            return Matcher.Candidate(
+                key: candidate.key,
+                coordinate: candidate.coordinate,
+                distance: candidate.distance,
+                eta: candidate.eta,
+                cost: model.score(eta: candidate.eta, acceptance: acceptance, lostOnMiss: lost),
+                acceptance: acceptance
+            )
+        }
+        ranked.sort { ($0.cost, $0.eta, $0.distance, $0.key) < ($1.cost, $1.eta, $1.distance, $1.key) }
+        return ranked
     }
 
     /// Times the drivers to the pickup by road, with one search, and ranks them fastest first (ties:
     /// nearer, then by ID). A driver the roads do not bring there within `maximumPickupETA` is left
-    /// out; one off the roads, or every one when the pickup is, is timed in a straight line.
+    /// out; one off the roads, or every one when the pickup is, is timed in a straight line. With
+    /// `byDistance` the order stays nearest first and nobody is left out: the road times are for the
+    /// record.
     private mutating func rankedByRoad(
         _ nearest: [SpatialIndex<DriverID>.Neighbor],
-        pickup: Coordinate
+        pickup: Coordinate,
+        byDistance: Bool
     ) -> Matcher.Candidates {
         let times =
             roads?.travelTimes(from: nearest.map(\.coordinate), to: pickup, limit: configuration.maximumPickupETA) ?? []
@@ -158,7 +187,7 @@ extension DispatchState {
             let eta: Duration
             if slot < times.count, let time = times[slot] {
                 eta = time
-            } else if pickupOnRoads, onRoads(neighbor.coordinate) {
+            } else if !byDistance, pickupOnRoads, onRoads(neighbor.coordinate) {
                 continue  // on the roads, and not there in time
             } else {
                 eta = configuration.eta(for: neighbor.distance)
@@ -169,12 +198,17 @@ extension DispatchState {
                     coordinate: neighbor.coordinate,
                     distance: neighbor.distance,
                     eta: eta,
-                    cost: eta.timeInterval
+                    cost: byDistance ? neighbor.distance.value : eta.timeInterval
                 )
             )
         }
-        ranked.sort { ($0.cost, $0.distance, $0.key) < ($1.cost, $1.distance, $1.key) }
+        if !byDistance { ranked.sort { ($0.cost, $0.distance, $0.key) < ($1.cost, $1.distance, $1.key) } }
         return ranked
+    }
+
+    /// The ranking in force: `eta` without a road graph ranks by distance (and says so).
+    var effectiveRanking: Ranking {
+        configuration.ranking == .eta && roads == nil ? .distance : configuration.ranking
     }
 
     /// Reserves the chosen driver and offers them the ride, recording why.
@@ -191,7 +225,9 @@ extension DispatchState {
             expiresAt: now + configuration.offerTimeout.timeInterval,
             explanation: OfferExplanation(
                 matching: configuration.matching,
-                ranking: roads == nil ? .distance : configuration.ranking,
+                ranking: effectiveRanking,
+                policy: configuration.ranking == .etaAcceptance
+                    ? configuration.acceptance.version : effectiveRanking.rawValue,
                 radius: ride.search.radius,
                 candidates: candidates.count,
                 rank: choice + 1,
@@ -202,7 +238,9 @@ extension DispatchState {
                         driverID: $0.key,
                         location: $0.coordinate,
                         distance: $0.distance,
-                        eta: $0.eta
+                        eta: $0.eta,
+                        acceptance: $0.acceptance,
+                        score: $0.cost
                     )
                 }
             )

@@ -202,15 +202,26 @@ extension ServerConfiguration {
         dispatch.ranking = roads == nil ? .distance : .eta
         if let text = values.string("dispatch.ranking"), !text.isEmpty {
             guard let ranking = Ranking(rawValue: text.lowercased()) else {
-                throw values.error("dispatch.ranking", "must be distance or eta, got \"\(text.prefix(40))\"")
+                throw values.error(
+                    "dispatch.ranking",
+                    "must be distance, eta or eta-acceptance, got \"\(text.prefix(40))\""
+                )
             }
-            guard ranking == .distance || roads != nil else {
+            guard ranking != .eta || roads != nil else {
                 throw values.error("dispatch.ranking", "eta needs a road graph (ROAD_GRAPH)")
             }
             dispatch.ranking = ranking
         }
         if let seconds = try values.integer("max.pickup.eta.seconds", in: 30...7_200) {
             dispatch.maximumPickupETA = .seconds(seconds)
+        }
+        if let prior = try values.decimal("acceptance.prior", in: 0.05...1) { dispatch.acceptance.prior = prior }
+        if let weight = try values.decimal("acceptance.weight", in: 0...10) { dispatch.acceptance.weight = weight }
+        if let halfLife = try values.integer("acceptance.half.life.seconds", in: 60...604_800) {
+            dispatch.acceptance.halfLife = .seconds(halfLife)
+        }
+        if let cost = try values.integer("decline.cost.seconds", in: 0...600) {
+            dispatch.acceptance.declineCost = .seconds(cost)
         }
     }
 }

@@ -122,7 +122,27 @@ struct ServerConfiguration: Sendable, Equatable {
         Option(
             "dispatch.ranking",
             "eta with ROAD_GRAPH, else distance",
-            "distance (straight-line nearest first) or eta (fastest by road first; needs ROAD_GRAPH)."
+            "distance (nearest first), eta (fastest by road; needs ROAD_GRAPH) or eta-acceptance (soonest on the way)."
+        ),
+        Option(
+            "acceptance.prior",
+            "0.8",
+            "eta-acceptance: the chance of accepting assumed for a driver with no history (0.05-1)."
+        ),
+        Option(
+            "acceptance.weight",
+            "1",
+            "eta-acceptance: how much the expected cost of a decline or expiry counts against the ETA (0-10)."
+        ),
+        Option(
+            "acceptance.half.life.seconds",
+            "3600",
+            "eta-acceptance: how fast a driver's old offer outcomes lose their weight."
+        ),
+        Option(
+            "decline.cost.seconds",
+            "5",
+            "eta-acceptance: what a declined offer costs the rider (an expired one costs the offer timeout)."
         ),
         Option(
             "max.pickup.eta.seconds",

@@ -38,6 +38,17 @@ struct ValueReader {
         }
         return number
     }
+
+    func decimal(_ key: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+        guard let text = string(key) else { return nil }
+        guard let number = Double(text), number.isFinite, range.contains(number) else {
+            throw error(
+                key,
+                "must be a number in \(range.lowerBound)...\(range.upperBound), got \"\(text.prefix(40))\""
+            )
+        }
+        return number
+    }
 }
 
 /// A configuration value that cannot be used; the server prints it and exits with status 2.

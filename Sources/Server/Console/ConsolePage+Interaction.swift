@@ -147,12 +147,14 @@ extension ConsolePage {
                 body.appendChild(heading);
                 const table = document.createElement("table");
                 table.dataset.testid = "candidates";
-                const head = table.insertRow(); for (const h of ["#", "driver", "distance", "ETA"]) { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); }
+                const head = table.insertRow(); for (const h of ["#", "driver", "distance", "ETA", "accepts", "score"]) { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); }
                 offer.candidates.forEach((candidate, rank) => {
                   const row = table.insertRow(); if (candidate.chosen) row.className = "chosen";
                   cell(row, String(rank + 1), "num"); cell(row, candidate.driverId + (candidate.chosen ? " (chosen)" : ""));
                   cell(row, Math.round(candidate.distanceMeters) + " m", "num");
                   cell(row, Math.round(candidate.etaSeconds) + " s", "num");
+                  cell(row, candidate.acceptance === undefined ? "" : Math.round(candidate.acceptance * 100) + " %", "num");
+                  cell(row, String(Math.round(candidate.score)), "num");
                 });
                 body.appendChild(table);
               });

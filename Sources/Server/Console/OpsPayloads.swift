@@ -26,8 +26,10 @@ struct OpsRideResponse: ResponseEncodable {
         let driverId: String
         let at: String
         let matching: String
-        /// What the candidates were ranked by: `distance` or `eta`.
+        /// What the candidates were ranked by: `distance`, `eta` or `eta-acceptance`.
         let ranking: String
+        /// The rule and its settings (`AcceptanceModel.version` under `eta-acceptance`).
+        let policy: String
         let radiusMeters: Double
         /// The chosen driver's place among the candidates, 1 for the best ranked.
         let rank: Int
@@ -42,6 +44,10 @@ struct OpsRideResponse: ResponseEncodable {
         let location: LatLng
         let distanceMeters: Double
         let etaSeconds: Double
+        /// The estimated chance of accepting, under `eta-acceptance`.
+        let acceptance: Double?
+        /// What the ranking minimised: metres, seconds of ETA, or expected seconds until on the way.
+        let score: Double
         let chosen: Bool
     }
 
@@ -64,6 +70,7 @@ struct OpsRideResponse: ResponseEncodable {
                 at: Timestamps.format(record.offer.offeredAt),
                 matching: explanation.matching.rawValue,
                 ranking: explanation.ranking.rawValue,
+                policy: explanation.policy,
                 radiusMeters: explanation.radius.value,
                 rank: explanation.rank,
                 pickupDistanceMeters: (explanation.pickupDistance.value * 10).rounded() / 10,
@@ -75,6 +82,8 @@ struct OpsRideResponse: ResponseEncodable {
                         location: LatLng($0.location),
                         distanceMeters: ($0.distance.value * 10).rounded() / 10,
                         etaSeconds: ($0.eta.timeInterval * 10).rounded() / 10,
+                        acceptance: $0.acceptance.map { ($0 * 1_000).rounded() / 1_000 },
+                        score: ($0.score * 10).rounded() / 10,
                         chosen: $0.driverID == record.offer.driverID
                     )
                 }
