@@ -49,6 +49,8 @@ let package = Package(
         // The load test's client side: HTTP (already built for HummingbirdTesting) and latency histograms.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // The load test's command line: subcommands, each with its own `--help`.
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // Pure value types and the spatial index: no dependencies, no I/O.
@@ -117,6 +119,8 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "loadtest/Sources/dispatch-loadtest",
             swiftSettings: swiftSettings

@@ -1,4 +1,6 @@
+import ArgumentParser
 import Foundation
+import LoadTestKit
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -15,27 +17,44 @@ import Synchronization
 /// A request shed under load (`503 overloaded`) is sent again after a pause, as an app honouring
 /// `Retry-After` would. Prints one JSON line of the statuses each phase got; exits 1 when a phase got
 /// anything else.
-enum AbuseTest {
-    struct Options {
-        var target = "http://127.0.0.1:8080"
-        var drivers = 100_000
-        var impersonations = 1_000
-        var connections = 16
-        var tokenSeconds: TimeInterval = 60
-    }
+struct AbuseTest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "abuse",
+        abstract: "What a hostile client with valid tokens can do (scripts/abuse-test).",
+        discussion: """
+            1. Impersonation: one driver's token sends reports for --impersonations other drivers' IDs; \
+            every one must be refused (403, or 429 once the impostor is over its own rate limit).
+            2. A flood of drivers: --drivers distinct driver tokens (living --token-seconds) each report \
+            once and fall silent; every report must be taken (204).
 
-    static func run(_ arguments: [String]) async -> Never {
-        var options = Options()
-        for (name, value) in optionPairs(arguments) {
-            switch name {
-            case "--target": options.target = value
-            case "--drivers": options.drivers = Int(value) ?? options.drivers
-            case "--impersonations": options.impersonations = Int(value) ?? options.impersonations
-            case "--connections": options.connections = max(1, Int(value) ?? options.connections)
-            case "--token-seconds": options.tokenSeconds = TimeInterval(value) ?? options.tokenSeconds
-            default: fail("unknown option \(name)")
-            }
-        }
+            Needs AUTH_SECRET or AUTH_SECRET_FILE. A request shed under load (503) is sent again after \
+            a pause. Prints one JSON line of the statuses each phase got.
+
+            Exit status: 0 every phase got what it must; 1 otherwise; 2 bad usage or no service.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The service's base URL.", valueName: "url"))
+    var target = "http://127.0.0.1:8080"
+
+    @Option(help: ArgumentHelp("Distinct drivers in the flood.", valueName: "n"))
+    var drivers = 100_000
+
+    @Option(help: ArgumentHelp("Other drivers' IDs the impostor reports for.", valueName: "n"))
+    var impersonations = 1_000
+
+    @Option(help: ArgumentHelp("Pipelined HTTP connections (at least 1).", valueName: "n"))
+    var connections = 16
+
+    @Option(
+        name: .customLong("token-seconds"),
+        help: ArgumentHelp("Lifetime of the flood's tokens, in seconds.", valueName: "s")
+    )
+    var tokenSeconds: TimeInterval = 60
+
+    func run() async throws {
+        var options = self
+        options.connections = max(1, connections)
         guard let url = URL(string: options.target), let host = url.host else {
             fail("--target must be an http:// URL")
         }
@@ -140,6 +159,6 @@ enum AbuseTest {
         let passed =
             refused == options.impersonations && counts["flood 204"] == options.drivers
             && Set(counts.keys).isSubset(of: expected)
-        exit(passed ? 0 : 1)
+        if !passed { throw ExitCode(ExitStatus.failed) }
     }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import DequeModule
 import Foundation
 import LoadTestKit
@@ -15,18 +16,53 @@ import Synchronization
 /// one Markdown table row: channels, batch, ack-every, window, reports per second, messages per
 /// second, acknowledgement latency p50 and p99, errors, closed channels, and the CPU the generator
 /// (and, with `--server-pid`, the server) used, in cores.
-enum ChannelBench {
-    struct Options {
-        var target = "http://127.0.0.1:8080"
-        var channels = 50
-        var batch = 1
-        var window = 1
-        /// Every how many messages one asks for an acknowledgement (the others are sent without an
-        /// `id`, as an app that needs no answer to each report sends them).
-        var ackEvery = 1
-        var seconds = 20.0
-        var serverPID: Int32?
-    }
+struct ChannelBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "channel-bench",
+        abstract: "Location reports over driver channels as fast as the service acknowledges them.",
+        discussion: """
+            Closed loop, like redis-benchmark against GEOADD. Each of --channels connections is the \
+            channel of one driver (d1, d2, …, the IDs Benchmarks/http/location-updates.lua loads). A \
+            message holds --batch reports; every --ack-every-th message asks for an acknowledgement, \
+            and each channel keeps --window acknowledged messages in flight. With AUTH_SECRET (or \
+            AUTH_SECRET_FILE) set, each channel carries its driver's token.
+
+            Prints one Markdown table row: channels, batch, ack-every, window, reports/s, messages/s, \
+            acknowledgement latency p50 and p99, errors, closed channels, generator CPU and (with \
+            --server-pid) server CPU, in cores.
+
+            Exit status: 0 no errors and no channel closed; 1 otherwise; 2 bad usage or no service.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The service's base URL.", valueName: "url"))
+    var target = "http://127.0.0.1:8080"
+
+    @Option(help: ArgumentHelp("Driver channels (connections) to open.", valueName: "n"))
+    var channels = 50
+
+    @Option(help: ArgumentHelp("Location reports per message (at least 1).", valueName: "b"))
+    var batch = 1
+
+    @Option(help: ArgumentHelp("Acknowledged messages each channel keeps in flight (at least 1).", valueName: "w"))
+    var window = 1
+
+    /// Every how many messages one asks for an acknowledgement (the others are sent without an
+    /// `id`, as an app that needs no answer to each report sends them).
+    @Option(
+        name: .customLong("ack-every"),
+        help: ArgumentHelp("Every how many messages one asks for an acknowledgement (at least 1).", valueName: "n")
+    )
+    var ackEvery = 1
+
+    @Option(help: ArgumentHelp("How long to send, in seconds.", valueName: "s"))
+    var seconds = 20.0
+
+    @Option(
+        name: .customLong("server-pid"),
+        help: ArgumentHelp("Measures the server's CPU from /proc/PID too.", valueName: "pid")
+    )
+    var serverPID: Int32?
 
     private struct Connection {
         var sentAt = Deque<ContinuousClock.Instant>()
@@ -42,20 +78,11 @@ enum ChannelBench {
         var nextMessage = 0
     }
 
-    static func run(_ arguments: [String]) async -> Never {
-        var options = Options()
-        for (name, value) in optionPairs(arguments) {
-            switch name {
-            case "--target": options.target = value
-            case "--channels": options.channels = Int(value) ?? options.channels
-            case "--batch": options.batch = max(1, Int(value) ?? options.batch)
-            case "--window": options.window = max(1, Int(value) ?? options.window)
-            case "--ack-every": options.ackEvery = max(1, Int(value) ?? options.ackEvery)
-            case "--seconds": options.seconds = Double(value) ?? options.seconds
-            case "--server-pid": options.serverPID = Int32(value)
-            default: fail("unknown channel-bench option \(name)")
-            }
-        }
+    func run() async throws {
+        var options = self
+        options.batch = max(1, batch)
+        options.window = max(1, window)
+        options.ackEvery = max(1, ackEvery)
         let batch = options.batch
         let ackEvery = options.ackEvery
         guard let url = URL(string: options.target), let host = url.host else {
@@ -170,7 +197,7 @@ enum ChannelBench {
                 serverCPU.map { String(format: "%.2f", $0) } ?? "-"
             )
         )
-        exit(result.1 == 0 && result.2 == 0 ? 0 : 1)
+        if result.1 > 0 || result.2 > 0 { throw ExitCode(ExitStatus.failed) }
     }
 }
 

@@ -18,14 +18,18 @@ extension LoadTest {
         var cancelAfter: Double?
     }
 
-    /// Sends every request on schedule, then waits for the rides to end or the drain to run out.
+    /// Sends every request on schedule, then waits for the rides to end or the drain to run out; a
+    /// signal (SIGINT, SIGTERM) ends both at once.
     /// - Parameter beforeStopping: Runs after the drain, before the riders' streams are cancelled.
-    func runRiders(beforeStopping: () async -> Void) async {
+    /// - Returns: The second of the run (from the first request's time) at which requests stopped:
+    ///   after the last one, or at the signal.
+    func runRiders(beforeStopping: () async -> Void) async -> Double {
         var arrivals = ArrivalProcess(profile: scenario.rateProfile, seed: scenario.seed)
         var random = SplitMix64(seed: scenario.seed &+ 0x5EED)
         let drainDeadline = scenario.warmupSeconds + scenario.durationSeconds + scenario.drainSeconds
-        await withDiscardingTaskGroup { group in
+        return await withDiscardingTaskGroup { group in
             var number = 0
+            var sendingStopped = scenario.durationSeconds
             while let at = arrivals.next() {
                 let pickup = city.pickup(&random)
                 let trip = random.uniform(scenario.tripMinMeters...scenario.tripMaxMeters)
@@ -38,15 +42,19 @@ extension LoadTest {
                         ? random.uniform(0.5...scenario.cancelWithinSeconds) : nil
                 )
                 number += 1
-                do { try await sleep(until: scenario.warmupSeconds + at) } catch { break }
+                guard await pause(until: scenario.warmupSeconds + at) else {
+                    sendingStopped = runSecond()
+                    break
+                }
                 group.addTask { await self.ride(request) }
             }
             // All sent: wait for the rides in flight to end, or give up at the drain's deadline.
-            while now() < drainDeadline, world.withLock({ $0.consistency.openCount }) > 0 {
+            while now() < drainDeadline, !trap.isInterrupted, world.withLock({ $0.consistency.openCount }) > 0 {
                 try? await Task.sleep(for: .milliseconds(200))
             }
             await beforeStopping()
             group.cancelAll()
+            return sendingStopped
         }
     }
 

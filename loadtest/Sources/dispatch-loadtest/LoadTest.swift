@@ -37,6 +37,8 @@ final class LoadTest: Sendable {
     let startWallClock = Date().timeIntervalSince1970
     /// The event loop of the channel drivers' connections.
     let channelLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// SIGINT and SIGTERM: the first one while load is generated ends the run early.
+    let trap: SignalTrap
 
     /// Retrying through failovers (`--failover-retry-seconds`): what fails while a region's leader
     /// moves is counted as unanswered in the failover, not as an error, and the consistency check
@@ -49,9 +51,11 @@ final class LoadTest: Sendable {
         serverPID: Int32?,
         credentials: Credentials,
         failoverRetry: Duration? = nil,
-        roads: RoadGraph? = nil
+        roads: RoadGraph? = nil,
+        trap: SignalTrap = SignalTrap()
     ) {
         self.scenario = scenario
+        self.trap = trap
         city = CityMap(scenario: scenario, roads: roads)
         client = DispatchClient(
             target: target,
@@ -91,8 +95,23 @@ final class LoadTest: Sendable {
         if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
     }
 
-    /// - Returns: Nil when the location connections could not be opened.
-    func run() async -> RunResult? {
+    /// Waits until `time`, or until a signal ends the run early (looked at every 50 ms).
+    /// - Returns: False when the run was interrupted (or the task cancelled) first.
+    func pause(until time: Double) async -> Bool {
+        while !trap.isInterrupted, !Task.isCancelled {
+            let delay = time - now()
+            guard delay > 0 else { return true }
+            try? await Task.sleep(for: .seconds(min(delay, 0.05)))
+        }
+        return false
+    }
+
+    /// Runs the scenario: load until its end or the first SIGINT or SIGTERM, then the read-back.
+    /// - Returns: The result and the measurements it was made of (for the histogram files); nil when
+    ///   the location connections could not be opened.
+    func run() async -> (RunResult, Recorder)? {
+        trap.start()
+        defer { trap.finish() }
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let firehoseLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { firehoseLoop.shutdownGracefully { _ in } }
@@ -118,10 +137,10 @@ final class LoadTest: Sendable {
         let fleet = Task { await runFleet(firehose: firehose) }
         let progress = Task { await reportProgress() }
         let sampler = Task { await sampleServer() }
-        try? await sleep(until: scenario.warmupSeconds)
+        _ = await pause(until: scenario.warmupSeconds)
         let generatorCPUAtStart = ProcessCPU.seconds(pid: nil)
         let requestsStartedAt = now()
-        await runRiders {
+        let sendingStopped = await runRiders {
             // Before the riders stop watching: stop the fleet and let its calls in flight finish, so
             // every ending the server makes is one the riders' streams can still deliver.
             world.withLock { $0.stopping = true }
@@ -137,8 +156,14 @@ final class LoadTest: Sendable {
         sampler.cancel()
         await progress.value
         await sampler.value
-        say("reading back \(world.withLock { $0.consistency.rides.count }) rides to check them…")
-        let server = await readBack()
+        let server: [String: ConsistencyCheck.RideOnServer?]
+        if trap.isInterrupted {
+            say("interrupted: the rides are not read back")
+            server = [:]
+        } else {
+            say("reading back \(world.withLock { $0.consistency.rides.count }) rides to check them… (Ctrl-C: stop)")
+            server = await readBack()
+        }
         let waits = client.waits + firehose.waits
         let retries = client.retries
         let (recorder, report, matching) = world.withLock { world in
@@ -152,7 +177,7 @@ final class LoadTest: Sendable {
         }
         await client.shutdown()
         try? await channelLoop.shutdownGracefully()
-        return RunResult(
+        let result = RunResult(
             scenario: scenario,
             target: client.target,
             matching: matching,
@@ -161,8 +186,10 @@ final class LoadTest: Sendable {
             recorder: recorder,
             consistency: report,
             server: usage.withLock { $0.windows(scenario: scenario) },
-            generatorCPU: generatorCPU
+            generatorCPU: generatorCPU,
+            interruptedAfter: trap.isInterrupted ? sendingStopped : nil
         )
+        return (result, recorder)
     }
 
     /// Records a call's latency and outcome; returns the outcome for the caller to act on.
@@ -211,7 +238,8 @@ final class LoadTest: Sendable {
         await withTaskGroup(of: (String, ConsistencyCheck.RideOnServer??).self) { group in
             var pending = ids.makeIterator()
             func next() -> Bool {
-                guard let id = pending.next() else { return false }
+                // A signal during the read-back ends it: the rides not read are counted apart.
+                guard !trap.isInterrupted, let id = pending.next() else { return false }
                 group.addTask {
                     // The check is not load: a read the service sheds (503 overloaded, as it may under
                     // this burst of reads) is retried after a pause, a few times.

@@ -41,6 +41,9 @@ public struct ConsistencyCheck: Sendable {
         /// Offers to drivers the client thought busy: their ride had ended without them hearing
         /// (informational; the double-booking check judges the server by its own events).
         public var offersWhileBusy: Int
+        /// Acknowledged rides not read back (the read failed, or the run was interrupted first), so
+        /// not checked against the server. Nil in results written before.
+        public var notReadBack: Int?
 
         public var passed: Bool {
             lost.isEmpty && unseenEndings.isEmpty && doubleBookings.isEmpty
@@ -103,15 +106,20 @@ public struct ConsistencyCheck: Sendable {
     }
 
     /// Compares what the client saw with what the server says now.
-    /// - Parameter server: Every acknowledged ride read back (nil where the server answered 404).
+    /// - Parameter server: The acknowledged rides read back (nil where the server answered 404); a
+    ///   ride missing here is counted as not read back and otherwise left out.
     public func verify(server: [String: RideOnServer?], offersWhileBusy: Int) -> Report {
         var lost: [String] = []
         var unseen: [String] = []
         var unseenIDs: Set<String> = []
         var finished = 0
         var unfinished = 0
+        var notReadBack = 0
         for (id, seen) in rides.sorted(by: { $0.key < $1.key }) {
-            guard let read = server[id] else { continue }
+            guard let read = server[id] else {
+                notReadBack += 1
+                continue
+            }
             guard let now = read else {
                 lost.append("\(id): acknowledged, now unknown to the server")
                 continue
@@ -138,7 +146,8 @@ public struct ConsistencyCheck: Sendable {
             lost: lost,
             unseenEndings: unseen,
             doubleBookings: doubleBookings(ignoring: unseenIDs),
-            offersWhileBusy: offersWhileBusy
+            offersWhileBusy: offersWhileBusy,
+            notReadBack: notReadBack
         )
     }
 

@@ -39,10 +39,14 @@ public enum HTMLReport {
             }
                 ?? "")
             + ".</small></p>\n"
+        if result.wasInterrupted {
+            html += "<p class=\"fail\">\(e(SummaryTable.interruption(result))).</p>\n"
+        }
         html +=
             result.passed
             ? "<p class=\"pass\">PASSED: no errors, no lost rides, no double bookings.</p>\n"
-            : "<p class=\"fail\">FAILED: \(result.errorCount) errors, \(result.consistency.lost.count) lost rides, "
+            : "<p class=\"fail\">\(result.wasInterrupted ? "NOT PASSED (interrupted)" : "FAILED"): "
+                + "\(result.errorCount) errors, \(result.consistency.lost.count) lost rides, "
                 + "\(result.consistency.doubleBookings.count) double bookings"
                 + (result.generator.valid
                     ? "" : "; INVALID run: " + result.generator.problems.map(e).joined(separator: "; "))
@@ -136,7 +140,9 @@ public enum HTMLReport {
     /// Greedy against batch, or one ranking against another (any runs side by side): latency, pickup
     /// distance and ETA, and dispatch as riders feel it.
     static func comparison(_ results: [RunResult]) -> String {
-        let labels = results.map { "\($0.scenario.name) / \($0.matching)" }
+        let labels = results.map {
+            "\($0.scenario.name) / \($0.matching)" + ($0.wasInterrupted ? " (interrupted)" : "")
+        }
         var html = "<h2>Side by side</h2>\n<table><tr><th>run</th><th>match p50 ms</th><th>match p99 ms</th>"
         html += "<th>mean pickup m</th><th>mean pickup ETA s</th><th>to accepted driver: mean, p50, p90 s</th>"
         html += "<th>offers per ride</th><th>declined</th><th>expired</th><th>matched</th><th>unfulfilled</th>"

@@ -123,12 +123,19 @@ public struct RunResult: Codable, Sendable {
     /// Requests the service shed (503 with Retry-After), by endpoint: not errors, but counted.
     public var shed: [String: Int]
     public var generator: GeneratorHealth
+    /// Whether SIGINT or SIGTERM ended the run early: the figures cover the run up to then, the
+    /// rides in flight were not waited for, and the read-back covers only the rides read before
+    /// (none when the signal came while load was generated). Nil in results written before.
+    public var interrupted: Bool?
 
     public var errorCount: Int { errors.values.reduce(0, +) }
 
-    /// Whether the run counts as passed: the generator kept up (a valid run), no errors, and nothing
-    /// lost or double-booked.
-    public var passed: Bool { generator.valid && errorCount == 0 && consistency.passed }
+    /// Whether the run was ended early by a signal.
+    public var wasInterrupted: Bool { interrupted ?? false }
+
+    /// Whether the run counts as passed: it ran to its end, the generator kept up (a valid run), no
+    /// errors, and nothing lost or double-booked.
+    public var passed: Bool { !wasInterrupted && generator.valid && errorCount == 0 && consistency.passed }
 
     public init(
         scenario: Scenario,
@@ -139,14 +146,16 @@ public struct RunResult: Codable, Sendable {
         recorder: Recorder,
         consistency: ConsistencyCheck.Report,
         server: [ServerUsage],
-        generatorCPU: Double? = nil
+        generatorCPU: Double? = nil,
+        interruptedAfter: Double? = nil
     ) {
         self.scenario = scenario
         self.target = target
         self.matching = matching
         self.startedAt = startedAt
         self.elapsedSeconds = elapsedSeconds
-        self.requestSeconds = scenario.durationSeconds
+        interrupted = interruptedAfter != nil
+        requestSeconds = Self.requestSeconds(of: scenario, interruptedAfter: interruptedAfter)
         match = recorder.match.summary
         matchAtOnce = recorder.matchAtOnce.summary
         accept = recorder.accept.summary
@@ -170,7 +179,7 @@ public struct RunResult: Codable, Sendable {
                 locationP99: bucket.location.count > 0 ? bucket.location.value(at: 99) : 0
             )
         }
-        steps = Self.steps(of: scenario, recorder: recorder)
+        steps = Self.steps(of: scenario, recorder: recorder, requestSeconds: requestSeconds)
         sustainableRate = Self.sustainableRate(steps)
         self.consistency = consistency
         self.server = server
@@ -193,11 +202,21 @@ public struct RunResult: Codable, Sendable {
         return Double(timeline.prefix(seconds).map(\.locationUpdates).reduce(0, +)) / Double(seconds)
     }
 
+    /// Seconds during which requests were sent: the scenario's duration, or up to the signal that
+    /// ended the run early.
+    /// - Parameter interruptedAfter: Seconds from the first request to the signal (nil: not interrupted).
+    static func requestSeconds(of scenario: Scenario, interruptedAfter: Double?) -> Double {
+        guard let interruptedAfter else { return scenario.durationSeconds }
+        return min(scenario.durationSeconds, max(interruptedAfter, 0))
+    }
+
     /// Groups the timeline's seconds into the staircase's steps.
-    static func steps(of scenario: Scenario, recorder: Recorder) -> [Step] {
+    /// - Parameter requestSeconds: How long requests were sent (default: the scenario's duration);
+    ///   only the steps begun by then are listed.
+    static func steps(of scenario: Scenario, recorder: Recorder, requestSeconds: Double? = nil) -> [Step] {
         let profile = scenario.rateProfile
         guard let step = profile.step, step.seconds > 0 else { return [] }
-        let count = Int((scenario.durationSeconds / step.seconds).rounded(.up))
+        let count = Int(((requestSeconds ?? scenario.durationSeconds) / step.seconds).rounded(.up))
         return (0..<count).map { index in
             var match = Measure.latency(digits: .two)
             var requested = 0

@@ -7,6 +7,9 @@ public enum SummaryTable {
         let title = "\(result.scenario.name) against \(result.target) (matching: \(result.matching))"
         lines.append(title)
         lines.append(String(repeating: "=", count: title.count))
+        if result.wasInterrupted {
+            lines.append(interruption(result))
+        }
         lines.append(row(["measure", "count", "p50", "p90", "p99", "p99.9", "max"]))
         lines.append(row(["match latency (ms)"] + cells(result.match)))
         lines.append(row(["  offered at once (ms)"] + cells(result.matchAtOnce)))
@@ -103,6 +106,7 @@ public enum SummaryTable {
                 + "\(check.unfinished) still running, \(check.lost.count) lost, "
                 + "\(check.unseenEndings.count) endings unseen, \(check.doubleBookings.count) double bookings, "
                 + "\(check.offersWhileBusy) offers to drivers whose ride ended unheard"
+                + ((check.notReadBack ?? 0) > 0 ? ", \(check.notReadBack ?? 0) not read back (not checked)" : "")
         )
         for problem in (check.lost + check.unseenEndings + check.doubleBookings).prefix(20) {
             lines.append("  \(problem)")
@@ -113,8 +117,17 @@ public enum SummaryTable {
                     + generator.problems.map { "\n  \($0)" }.joined()
             )
         }
-        lines.append(result.passed ? "PASSED" : generator.valid ? "FAILED" : "FAILED (invalid run)")
+        lines.append(
+            result.wasInterrupted
+                ? "INTERRUPTED" : result.passed ? "PASSED" : generator.valid ? "FAILED" : "FAILED (invalid run)"
+        )
         return lines.joined(separator: "\n")
+    }
+
+    /// The line saying a signal ended the run early, and what its figures cover.
+    public static func interruption(_ result: RunResult) -> String {
+        "INTERRUPTED after \(format(result.requestSeconds, 1)) of \(format(result.scenario.durationSeconds, 0)) s "
+            + "of requests: partial results, rides in flight not waited for"
     }
 
     static func cells(_ summary: MeasureSummary, digits: Int = 2) -> [String] {
