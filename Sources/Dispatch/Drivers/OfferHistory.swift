@@ -20,6 +20,15 @@ public struct OfferHistory: Hashable, Sendable {
 
     public init() {}
 
+    /// A history with these (already decayed) counts as of `asOf`: a decision record's, read back for a
+    /// replay.
+    public init(accepted: Double, declined: Double, expired: Double, asOf: Date) {
+        self.accepted = accepted
+        self.declined = declined
+        self.expired = expired
+        self.asOf = asOf
+    }
+
     /// Adds an outcome at `now`, after decaying what came before.
     mutating func record(_ outcome: Outcome, now: Date, halfLife: Duration) {
         self = decayed(to: now, halfLife: halfLife)
@@ -105,6 +114,11 @@ public struct AcceptanceModel: Hashable, Sendable {
 
     /// The score: the ETA plus the weighted expected cost of the misses before someone accepts.
     public func score(eta: Duration, acceptance: Double, lostOnMiss: Double) -> Double {
-        eta.timeInterval + weight * lostOnMiss * (1 - acceptance) / acceptance
+        score(etaSeconds: eta.timeInterval, acceptance: acceptance, lostOnMiss: lostOnMiss)
+    }
+
+    /// The score from an ETA in seconds (a decision record's unit).
+    public func score(etaSeconds: Double, acceptance: Double, lostOnMiss: Double) -> Double {
+        etaSeconds + weight * lostOnMiss * (1 - acceptance) / acceptance
     }
 }

@@ -16,6 +16,8 @@ enum Matcher {
         let cost: Double
         /// The chance the driver accepts, under `Ranking.etaAcceptance`.
         let acceptance: Double?
+        /// The offer history it was estimated from, decayed to the decision (for the record).
+        let history: OfferHistory?
 
         /// A candidate ranked by its straight-line distance.
         init(_ neighbor: SpatialIndex<DriverID>.Neighbor, eta: Duration) {
@@ -34,7 +36,8 @@ enum Matcher {
             distance: Meters,
             eta: Duration,
             cost: Double,
-            acceptance: Double? = nil
+            acceptance: Double? = nil,
+            history: OfferHistory? = nil
         ) {
             self.key = key
             self.coordinate = coordinate
@@ -42,6 +45,7 @@ enum Matcher {
             self.eta = eta
             self.cost = cost
             self.acceptance = acceptance
+            self.history = history
         }
     }
 

@@ -75,6 +75,14 @@ public struct OfferExplanation: Hashable, Sendable {
     public let pickupDistance: Meters
     /// The chosen driver's time to the pickup (by road under `Ranking.eta`).
     public let eta: Duration
+    /// The offer timeout in force: what an expiry costs under `Ranking.etaAcceptance`.
+    public let offerTimeout: Duration
+    /// The acceptance model's settings, under `Ranking.etaAcceptance` (its `version` is `policy`).
+    public let acceptanceModel: AcceptanceModel?
+    /// How many rides competed for these candidates: 1 under greedy matching; under batch matching,
+    /// the rides of the decision's independent group in its batch (`Matcher.independentGroups`), all
+    /// offered at the same instant. A replay re-runs the assignment when it has all of them.
+    public let group: Int
     /// The drivers considered, best ranked first (at most `DispatchConfiguration.candidateLimit`, or
     /// `roadCandidateLimit` by ETA), with where each was, how far from the pickup and how long it would
     /// take: the chosen one is at `rank - 1`. For operators only: it names other drivers, so it is
@@ -96,6 +104,57 @@ public struct OfferExplanation: Hashable, Sendable {
         /// What the ranking minimised for it: metres, seconds of ETA, or expected seconds until a
         /// driver is on the way.
         public let score: Double
+        /// The driver's offer history at the decision, decayed to it (under `Ranking.etaAcceptance`):
+        /// what `acceptance` and the cost of a miss were estimated from.
+        public let history: OfferHistory?
+
+        /// A candidate as recorded (`DecisionReplay` reads them back).
+        public init(
+            driverID: DriverID,
+            location: Coordinate,
+            distance: Meters,
+            eta: Duration,
+            acceptance: Double?,
+            score: Double,
+            history: OfferHistory?
+        ) {
+            self.driverID = driverID
+            self.location = location
+            self.distance = distance
+            self.eta = eta
+            self.acceptance = acceptance
+            self.score = score
+            self.history = history
+        }
+    }
+
+    /// An explanation as recorded (`DecisionReplay` reads them back).
+    public init(
+        matching: MatchingMode,
+        ranking: Ranking,
+        policy: String,
+        radius: Meters,
+        candidates: Int,
+        rank: Int,
+        pickupDistance: Meters,
+        eta: Duration,
+        offerTimeout: Duration,
+        acceptanceModel: AcceptanceModel?,
+        group: Int,
+        considered: [Candidate]
+    ) {
+        self.matching = matching
+        self.ranking = ranking
+        self.policy = policy
+        self.radius = radius
+        self.candidates = candidates
+        self.rank = rank
+        self.pickupDistance = pickupDistance
+        self.eta = eta
+        self.offerTimeout = offerTimeout
+        self.acceptanceModel = acceptanceModel
+        self.group = group
+        self.considered = considered
     }
 }
 

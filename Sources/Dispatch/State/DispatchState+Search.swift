@@ -89,7 +89,7 @@ extension DispatchState {
         guard var ride = rides[id], ride.status == .requested else { return }
         let candidates = isPaused ? [] : candidates(for: ride, now: now)
         if let choice = Matcher.greedy([candidates]).first ?? nil {
-            makeOffer(&ride, candidates: candidates, choice: choice, now: now)
+            makeOffer(&ride, candidates: candidates, choice: choice, group: 1, now: now)
         } else {
             let at = now + configuration.retryInterval.timeInterval
             ride.search.nextAttempt = at
@@ -114,10 +114,15 @@ extension DispatchState {
             }
         }
         let candidateLists = waiting.map { candidates(for: $0, now: now) }
+        // Each decision records how many rides competed with it, so a replay knows when it has them all.
+        var groupSize = [Int](repeating: 1, count: waiting.count)
+        for group in Matcher.independentGroups(candidateLists) {
+            for ride in group { groupSize[ride] = group.count }
+        }
         for (index, choice) in Matcher.batch(candidateLists).enumerated() {
             guard let choice else { continue }
             var ride = waiting[index]
-            makeOffer(&ride, candidates: candidateLists[index], choice: choice, now: now)
+            makeOffer(&ride, candidates: candidateLists[index], choice: choice, group: groupSize[index], now: now)
         }
         if !searching.isEmpty {
             let at = now + configuration.batchWindow.timeInterval
@@ -149,7 +154,8 @@ extension DispatchState {
     private func rankedByAcceptance(_ timed: Matcher.Candidates, now: Date) -> Matcher.Candidates {
         let model = configuration.acceptance
         var ranked = timed.map { candidate in
-            let history = drivers.driver(candidate.key)?.offers ?? OfferHistory()
+            let history = (drivers.driver(candidate.key)?.offers ?? OfferHistory())
+                .decayed(to: now, halfLife: model.halfLife)
             let acceptance = model.acceptance(history, now: now)
             let lost = model.lostOnMiss(history, now: now, offerTimeout: configuration.offerTimeout)
             return Matcher.Candidate(
@@ -158,7 +164,8 @@ extension DispatchState {
                 distance: candidate.distance,
                 eta: candidate.eta,
                 cost: model.score(eta: candidate.eta, acceptance: acceptance, lostOnMiss: lost),
-                acceptance: acceptance
+                acceptance: acceptance,
+                history: history
             )
         }
         ranked.sort { ($0.cost, $0.eta, $0.distance, $0.key) < ($1.cost, $1.eta, $1.distance, $1.key) }
@@ -212,7 +219,13 @@ extension DispatchState {
     }
 
     /// Reserves the chosen driver and offers them the ride, recording why.
-    private mutating func makeOffer(_ ride: inout Ride, candidates: Matcher.Candidates, choice: Int, now: Date) {
+    private mutating func makeOffer(
+        _ ride: inout Ride,
+        candidates: Matcher.Candidates,
+        choice: Int,
+        group: Int,
+        now: Date
+    ) {
         let chosen = candidates[choice]
         drivers.reserve(chosen.key, for: ride.id)
         searching.remove(ride.id)
@@ -233,6 +246,9 @@ extension DispatchState {
                 rank: choice + 1,
                 pickupDistance: chosen.distance,
                 eta: chosen.eta,
+                offerTimeout: configuration.offerTimeout,
+                acceptanceModel: configuration.ranking == .etaAcceptance ? configuration.acceptance : nil,
+                group: group,
                 considered: candidates.map {
                     OfferExplanation.Candidate(
                         driverID: $0.key,
@@ -240,7 +256,8 @@ extension DispatchState {
                         distance: $0.distance,
                         eta: $0.eta,
                         acceptance: $0.acceptance,
-                        score: $0.cost
+                        score: $0.cost,
+                        history: $0.history
                     )
                 }
             )
