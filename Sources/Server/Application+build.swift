@@ -116,7 +116,7 @@ func buildApplication(
     let persistence = Persistence(
         writer: writer,
         rides: store.map { PostgresRideRepository(hub: hub, store: $0) }
-            ?? MemoryRideRepository(dispatcher: dispatcher, hub: hub)
+            ?? MemoryRideRepository(dispatcher: dispatcher, hub: hub, recorder: opsRecorder)
     )
     let metrics = ServiceMetrics()
     let reports = LocationReports(dispatcher: dispatcher, metrics: metrics)
@@ -185,6 +185,7 @@ func buildApplication(
         dispatcher: dispatcher,
         viewers: .init(maximum: configuration.maximumOpsViewers)
     ).addRoutes(to: router, catalog: catalog)
+    DecisionController(rides: persistence.rides).addRoutes(to: router, catalog: catalog)
     let channel = DriverChannel(
         dispatcher: dispatcher,
         hub: hub,

@@ -22,6 +22,14 @@ enum DispatchServer {
                 )
             )
         }
+        if arguments.count > 1, arguments[1] == "replay" {
+            exit(
+                await ReplayCommand.run(
+                    arguments: Array(arguments.dropFirst(2)),
+                    environment: ProcessInfo.processInfo.environment
+                )
+            )
+        }
         if arguments.contains("--help") || arguments.contains("-h") {
             print(ServerConfiguration.help)
             return

@@ -37,6 +37,8 @@ final class OpsRecorder: DispatchEventSink {
     /// One offer of a ride and how it ended.
     struct OfferRecord: Hashable, Sendable {
         let offer: Offer
+        /// The `ride_offered` event's sequence in the ride.
+        let sequence: Int
         /// `open` until the driver answers; then `accepted`, `declined`, `expired` or `withdrawn` (the
         /// ride ended while it was open).
         var outcome: String = "open"
@@ -120,7 +122,7 @@ final class OpsRecorder: DispatchEventSink {
             state.requestedAt[event.rideID] = event.at
         case .rideOffered:
             state.openOffers.insert(event.rideID)
-            if let offer = event.offer { decision.offers.append(OfferRecord(offer: offer)) }
+            if let offer = event.offer { decision.offers.append(OfferRecord(offer: offer, sequence: event.sequence)) }
             if let requested = state.requestedAt.removeValue(forKey: event.rideID) {
                 latency = max(0, event.at.timeIntervalSince(requested))
             }

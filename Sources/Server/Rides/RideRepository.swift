@@ -18,12 +18,16 @@ protocol RideRepository: Sendable {
     /// A ride's events from its first, then live, ending after its final event; nil when there is no
     /// such ride.
     func events(of id: RideID) async throws -> AsyncStream<StreamItem>?
+    /// A ride's decision records, one per offer, in order (empty when none is kept).
+    func decisions(of id: RideID) async throws -> [DecisionRecordJSON]
 }
 
 /// `STORAGE=memory`: everything is in the hub and the dispatcher, and nothing outlives the process.
 struct MemoryRideRepository: RideRepository {
     let dispatcher: Dispatcher
     let hub: EventHub
+    /// The decisions of the last rides (`OpsRecorder.rideCapacity`): memory mode keeps no more.
+    let recorder: OpsRecorder
 
     func ride(_ id: RideID) async throws -> Ride? { hub.ride(id) }
 
@@ -46,6 +50,14 @@ struct MemoryRideRepository: RideRepository {
     func events(of id: RideID) async throws -> AsyncStream<StreamItem>? {
         hub.subscribe(toRide: id)
     }
+
+    func decisions(of id: RideID) async throws -> [DecisionRecordJSON] {
+        guard let decision = recorder.decision(of: id) else { return [] }
+        let requestedAt = hub.ride(id)?.requestedAt ?? dispatcher.ride(id)?.requestedAt
+        return decision.offers.map {
+            DecisionRecordJSON(offer: $0.offer, sequence: $0.sequence, requestedAt: requestedAt ?? $0.offer.offeredAt)
+        }
+    }
 }
 
 /// `STORAGE=postgres`: the hub's committed view while it holds a ride, the database beyond it.
@@ -64,6 +76,10 @@ struct PostgresRideRepository: RideRepository {
 
     func history(of owner: HistoryOwner, before: Date?, limit: Int) async throws -> [Ride] {
         try await store.history(of: owner, before: before, limit: limit)
+    }
+
+    func decisions(of id: RideID) async throws -> [DecisionRecordJSON] {
+        try await store.decisions(of: id)
     }
 
     func events(of id: RideID) async throws -> AsyncStream<StreamItem>? {

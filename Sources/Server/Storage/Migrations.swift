@@ -158,6 +158,29 @@ enum Migrations {
                 """,
             ]
         ),
+        Migration(
+            version: 6,
+            name: "offer_decisions: why each offer went to its driver, stored with the offer's event",
+            statements: [
+                // One row per offer, keyed by its `ride_offered` event and written in the same
+                // statement or transaction: a decision is stored exactly when its offer is.
+                """
+                CREATE TABLE offer_decisions (
+                    ride_id text NOT NULL,
+                    sequence integer NOT NULL,
+                    driver_id text NOT NULL,
+                    offered_at timestamptz NOT NULL,
+                    policy text NOT NULL,
+                    record jsonb NOT NULL,
+                    PRIMARY KEY (ride_id, sequence),
+                    FOREIGN KEY (ride_id, sequence) REFERENCES ride_events (ride_id, sequence)
+                )
+                """,
+                // `dispatch-server replay` reads them in time order; fairness audits by driver.
+                "CREATE INDEX offer_decisions_by_time ON offer_decisions (offered_at)",
+                "CREATE INDEX offer_decisions_by_driver ON offer_decisions (driver_id, offered_at)",
+            ]
+        ),
     ]
 
     /// Applies every migration not yet applied, each in its own transaction, under the advisory lock.

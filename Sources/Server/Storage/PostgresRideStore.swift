@@ -110,6 +110,13 @@ struct PostgresRideStore: Sendable {
         }
     }
 
+    /// A ride's decision records, in offer order.
+    func decisions(of ride: RideID) async throws -> [DecisionRecordJSON] {
+        try await read { [readClient, logger] in
+            try await DecisionRows.read(ride: ride, on: readClient, logger: logger)
+        }
+    }
+
     private func binds(_ value: String) -> PostgresBindings {
         var bindings = PostgresBindings()
         bindings.append(value)

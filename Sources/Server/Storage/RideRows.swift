@@ -36,20 +36,37 @@ enum RideRows {
     /// epoch, holding the leadership row `FOR SHARE` until it commits, and fails the whole statement
     /// with `Fencing.sqlState` otherwise. Each event records the epoch that wrote it.
     /// - Returns: Nil for a batch with no rides or no events, or too large for one statement's binds.
-    static func write(rides: [Ride], events: [RideEvent], fence: Fence) -> PostgresQuery? {
-        let binds = 2 + rides.count * columns.count + events.count * 5
+    static func write(
+        rides: [Ride],
+        events: [RideEvent],
+        decisions: [DecisionRows.Row] = [],
+        fence: Fence
+    ) -> PostgresQuery? {
+        let binds = 2 + rides.count * columns.count + events.count * 5 + decisions.count * DecisionRows.bindsPerRow
         guard !rides.isEmpty, !events.isEmpty, binds <= maximumBinds else { return nil }
         var bindings = PostgresBindings(capacity: binds)
         bindings.append(fence.region)
         bindings.append(fence.epoch)
         let upsert = upsertSQL(rides, into: &bindings)
+        // The offers' decision records, in the same statement as their events (whose key they reference).
+        let decided =
+            decisions.isEmpty
+            ? ""
+            : """
+            ,
+            decided AS (
+            INSERT INTO offer_decisions (\(DecisionRows.columns))
+            SELECT d.* FROM (VALUES \(DecisionRows.valuesSQL(decisions, into: &bindings))) AS d CROSS JOIN fence
+            ON CONFLICT (ride_id, sequence) DO NOTHING
+            )
+            """
         let values = valuesSQL(events, into: &bindings)
         return PostgresQuery(
             unsafeSQL: """
                 WITH fence AS (SELECT \(Fencing.function)($1, $2) AS epoch),
                 upserted AS (
                 \(upsert)
-                )
+                )\(decided)
                 INSERT INTO ride_events (ride_id, sequence, type, at, payload, epoch)
                 SELECT v.ride_id, v.sequence, v.type, v.at, v.payload, fence.epoch
                 FROM (VALUES \(values)) AS v(ride_id, sequence, type, at, payload) CROSS JOIN fence

@@ -107,9 +107,12 @@ extension RideWriter {
         let rides = Array(latest.values)
         let events = entries.flatMap(\.events)
         let statuses = entries.flatMap(\.driverStatuses)
+        let decisions = DecisionRows.rows(events: events, rides: latest)
         let fence = Fence(region: region, epoch: leadership.fenceEpoch)
         try await withDeadline(settings.statementTimeout) { [client, logger] in
-            if statuses.isEmpty, let single = RideRows.write(rides: rides, events: events, fence: fence) {
+            if statuses.isEmpty,
+                let single = RideRows.write(rides: rides, events: events, decisions: decisions, fence: fence)
+            {
                 try await client.query(single, logger: logger)
                 return
             }
@@ -125,6 +128,12 @@ extension RideWriter {
                 for chunk in stride(from: 0, to: events.count, by: 5_000) {
                     try await connection.query(
                         RideRows.insert(Array(events[chunk..<min(events.count, chunk + 5_000)]), epoch: fence.epoch),
+                        logger: logger
+                    )
+                }
+                for chunk in stride(from: 0, to: decisions.count, by: 1_000) {
+                    try await connection.query(
+                        DecisionRows.insert(Array(decisions[chunk..<min(decisions.count, chunk + 1_000)])),
                         logger: logger
                     )
                 }

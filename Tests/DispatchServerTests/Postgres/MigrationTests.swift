@@ -23,7 +23,8 @@ struct MigrationTests {
                 }
                 #expect(
                     tables == [
-                        "dead_letters", "driver_states", "leadership", "ride_events", "rides", "schema_migrations",
+                        "dead_letters", "driver_states", "leadership", "offer_decisions", "ride_events", "rides",
+                        "schema_migrations",
                     ]
                 )
             }
