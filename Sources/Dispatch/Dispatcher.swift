@@ -248,6 +248,16 @@ public final class Dispatcher: Sendable {
     /// The service's current time, by its clock.
     public func now() -> Date { clock.now() }
 
+    /// Those of `ids` the dispatcher no longer knows (forgotten, or never seen), under one lock.
+    public func unknownDrivers(among ids: [DriverID]) -> [DriverID] {
+        read { state in ids.filter { state.drivers.driver($0) == nil } }
+    }
+
+    /// The drivers at work now (see `DriverRegistry.working(now:)`): O(drivers) under the lock.
+    public func workingDrivers() -> [DriverID] {
+        state.withLock { state in state.drivers.working(now: clock.now()) }
+    }
+
     /// The drivers and rides that changed since `position`, for the operators' map: O(changes) under
     /// the lock (see `CityChanges` and `DispatchState.cityChanges(since:now:)`).
     public func cityChanges(since position: CityChanges.Position?) -> CityChanges {

@@ -31,6 +31,8 @@ struct ServiceParts: Sendable {
     let persistence: Persistence
     let connections: ConnectionBudget
     let streams: StreamLimits
+    /// The fairness metrics (ticked by `FairnessTicker`; tests tick it by hand).
+    let fairness: FairnessMonitor
     /// Where `/metrics` listens, once it does.
     let metricsPort: BoundPort
     /// Where the API listens, once it does.
@@ -71,6 +73,11 @@ func buildApplication(
     let hub = EventHub(retention: configuration.dispatch.finishedRideRetention)
     // The console's record of committed events (decisions, totals, latencies): fed with the hub.
     let opsRecorder = OpsRecorder()
+    // Offers and trips by driver cohort, from committed events; cohorts from the drivers' tokens.
+    let cohorts = DriverCohorts(capacity: configuration.dispatch.maximumDrivers)
+    var fairnessSettings = FairnessLedger.Settings()
+    fairnessSettings.cohorts = configuration.driverCohorts
+    let fairness = FairnessMonitor(settings: fairnessSettings, cohorts: cohorts, clock: dependencies.clock)
     var services: [any Service] = []
     var writer: RideWriter?
     var store: PostgresRideStore?
@@ -93,7 +100,7 @@ func buildApplication(
         writer = RideWriter(
             client: client,
             settings: settings,
-            outbox: EventFanOut(sinks: [hub, opsRecorder]),
+            outbox: EventFanOut(sinks: [hub, opsRecorder, fairness]),
             leadership: leadership,
             region: configuration.leadership.region,
             logger: logger
@@ -105,7 +112,7 @@ func buildApplication(
     }
     // With PostgreSQL the writer comes first (its receipt is the one commands wait on) and the hub
     // hears from the writer; in memory the hub hears from the dispatcher.
-    let sinks: [any DispatchEventSink] = (writer.map { [$0] } ?? [hub, opsRecorder]) + [EventMetrics()]
+    let sinks: [any DispatchEventSink] = (writer.map { [$0] } ?? [hub, opsRecorder, fairness]) + [EventMetrics()]
     let dispatcher = Dispatcher(
         configuration: configuration.dispatch,
         clock: dependencies.clock,
@@ -130,7 +137,12 @@ func buildApplication(
         signals: dependencies.loadSignals ?? LoadSignals.reader(lag: lag, backlog: persistence.writer)
     )
     let connections = ConnectionBudget(limit: configuration.maximumConnections)
-    let verifier = TokenVerifier(configuration: configuration.auth, clock: dependencies.clock, logger: logger)
+    let verifier = TokenVerifier(
+        configuration: configuration.auth,
+        clock: dependencies.clock,
+        logger: logger,
+        verified: { cohorts.note($0) }
+    )
     let limiter = RateLimiter(policy: configuration.rateLimits, clock: dependencies.clock)
     let streams = StreamLimits(total: configuration.maximumStreams)
     let edge = EdgeServices(
@@ -180,6 +192,7 @@ func buildApplication(
         identity: (pod: configuration.leadership.identity, region: configuration.leadership.region)
     )
     services.append(opsFeed)
+    services.append(FairnessTicker(monitor: fairness, dispatcher: dispatcher))
     ConsoleController(
         feed: opsFeed,
         dispatcher: dispatcher,
@@ -322,6 +335,7 @@ func buildApplication(
             persistence: persistence,
             connections: connections,
             streams: streams,
+            fairness: fairness,
             metricsPort: metricsPort,
             apiPort: apiPort,
             service: DispatchService(

@@ -30,6 +30,8 @@ enum TestCaller: Equatable {
     case rider(String)
     case driver(String)
     case ops(String)
+    /// A driver whose token names its cohort.
+    case driverOf(String, cohort: String)
     /// No `Authorization` header.
     case nobody
     /// This `Authorization` header value, as given.
@@ -64,9 +66,11 @@ enum TestCaller: Equatable {
     /// test epoch.
     func authorization(now: Date = testEpoch, ttl: Duration = .seconds(30 * 86_400)) async throws -> String? {
         let (subject, role): (String, Caller.Role)
+        var cohort: String?
         switch self {
         case .rider(let id): (subject, role) = (id, .rider)
         case .driver(let id): (subject, role) = (id, .driver)
+        case .driverOf(let id, let label): (subject, role, cohort) = (id, .driver, label)
         case .ops(let id): (subject, role) = (id, .ops)
         case .nobody: return nil
         case .header(let value): return value
@@ -75,7 +79,12 @@ enum TestCaller: Equatable {
         // edge recognises it once verified) and tests on the real clock accept it as well.
         let issued = Date(timeIntervalSince1970: 1_700_000_000)
         let token = try await TokenCommand.sign(
-            .init(subject: subject, role: role, lifetime: .seconds(Int64(now.timeIntervalSince(issued))) + ttl),
+            .init(
+                subject: subject,
+                role: role,
+                lifetime: .seconds(Int64(now.timeIntervalSince(issued))) + ttl,
+                cohort: cohort
+            ),
             secret: testAuthSecret,
             issuer: nil,
             audience: nil,

@@ -99,6 +99,19 @@ public struct DriverRegistry: Sendable {
         now.timeIntervalSince(driver.updatedAt) < freshnessInterval
     }
 
+    /// The drivers at work at `now`: available and fresh, or holding an offer or a ride (what a
+    /// driver-hour counts, for the fairness metrics).
+    /// - Complexity: O(drivers known).
+    public func working(now: Date) -> [DriverID] {
+        drivers.values.compactMap { driver in
+            switch driver.status {
+            case .offline: nil
+            case .available: isFresh(driver, now: now) ? driver.id : nil
+            case .offered, .enRoute, .onTrip: driver.id
+            }
+        }
+    }
+
     // MARK: Commands
 
     /// Applies a location report.

@@ -13,6 +13,28 @@ struct AccessClaims: JWTPayload, Equatable {
     var iat: IssuedAtClaim?
     var iss: IssuerClaim?
     var aud: AudienceClaim?
+    /// A driver's cohort (fleet, franchise…) for the fairness metrics (`DRIVER_COHORTS`); optional.
+    var cohort: String?
+
+    init(
+        sub: SubjectClaim,
+        role: String,
+        exp: ExpirationClaim,
+        nbf: NotBeforeClaim? = nil,
+        iat: IssuedAtClaim? = nil,
+        iss: IssuerClaim? = nil,
+        aud: AudienceClaim? = nil,
+        cohort: String? = nil
+    ) {
+        self.sub = sub
+        self.role = role
+        self.exp = exp
+        self.nbf = nbf
+        self.iat = iat
+        self.iss = iss
+        self.aud = aud
+        self.cohort = cohort
+    }
 
     func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

@@ -11,9 +11,11 @@ enum TokenCommand {
         var subject: String
         var role: Caller.Role
         var lifetime: Duration
+        var cohort: String? = nil
     }
 
-    static let usage = "usage: dispatch-server token --sub ID --role rider|driver|ops [--ttl 1h|30m|90s|3600]"
+    static let usage =
+        "usage: dispatch-server token --sub ID --role rider|driver|ops [--ttl 1h|30m|90s|3600] [--cohort LABEL]"
 
     /// Reads `--sub`, `--role` and `--ttl` (default one hour).
     /// - Throws: `ConfigurationError` with what is wrong.
@@ -21,7 +23,7 @@ enum TokenCommand {
         var values: [String: String] = [:]
         var remaining = arguments[...]
         while let flag = remaining.popFirst() {
-            guard ["--sub", "--role", "--ttl"].contains(flag), let value = remaining.popFirst() else {
+            guard ["--sub", "--role", "--ttl", "--cohort"].contains(flag), let value = remaining.popFirst() else {
                 throw ConfigurationError(usage)
             }
             values[flag] = value
@@ -33,7 +35,10 @@ enum TokenCommand {
             throw ConfigurationError("--role must be rider, driver or ops\n\(usage)")
         }
         let lifetime = try values["--ttl"].map(parseLifetime) ?? .seconds(3_600)
-        return Request(subject: subject, role: role, lifetime: lifetime)
+        if let cohort = values["--cohort"], !Caller.isValidCohort(cohort) {
+            throw ConfigurationError("--cohort must be 1-32 characters of a-z, 0-9, '_' or '-'\n\(usage)")
+        }
+        return Request(subject: subject, role: role, lifetime: lifetime, cohort: values["--cohort"])
     }
 
     /// `90`, `90s`, `30m`, `1h` or `7d`: from one second to a year.
@@ -69,7 +74,8 @@ enum TokenCommand {
             exp: ExpirationClaim(value: now.addingTimeInterval(TimeInterval(request.lifetime.components.seconds))),
             iat: IssuedAtClaim(value: now),
             iss: issuer.map { IssuerClaim(value: $0) },
-            aud: audience.map { AudienceClaim(value: [$0]) }
+            aud: audience.map { AudienceClaim(value: [$0]) },
+            cohort: request.cohort
         )
         return try await keys.sign(claims)
     }

@@ -19,12 +19,21 @@ final class TokenVerifier: Sendable {
     private let cache: VerifiedTokenCache
     private let logger: Logger
     private let unauthenticatedRequests = Atomic<Int>(0)
+    /// Told of each token verified (not those served from the cache): the drivers' cohorts.
+    private let verified: (@Sendable (Caller) -> Void)?
 
     /// - Parameters:
     ///   - configuration: The keys and the claims to require.
     ///   - clock: The service's clock, against which `exp`, `nbf` and `iat` are checked.
     ///   - logger: Where `AUTH=disabled` is warned about.
-    init(configuration: AuthConfiguration, clock: any DispatchClock, logger: Logger) {
+    ///   - verified: Told of each caller whose token was verified (not served from the cache).
+    init(
+        configuration: AuthConfiguration,
+        clock: any DispatchClock,
+        logger: Logger,
+        verified: (@Sendable (Caller) -> Void)? = nil
+    ) {
+        self.verified = verified
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
@@ -91,6 +100,7 @@ final class TokenVerifier: Sendable {
         }
         let caller = try caller(from: claims, now: now)
         cache.insert(token, caller)
+        verified?(caller)
         return caller
     }
 
@@ -122,7 +132,16 @@ final class TokenVerifier: Sendable {
         }
         let notBefore = claims.nbf.map { $0.value.addingTimeInterval(-skew) }
         if let notBefore, now < notBefore { throw .invalidToken("the token is not valid yet") }
-        return Caller(subject: claims.sub.value, role: role, expiresAt: claims.exp.value, notBefore: notBefore)
+        if let cohort = claims.cohort, !Caller.isValidCohort(cohort) {
+            throw .invalidToken("the token's cohort must be 1-32 characters of a-z, 0-9, '_' or '-'")
+        }
+        return Caller(
+            subject: claims.sub.value,
+            role: role,
+            expiresAt: claims.exp.value,
+            notBefore: notBefore,
+            cohort: claims.cohort
+        )
     }
 
     private func unauthenticated() -> Caller {

@@ -68,6 +68,19 @@ extension ServerConfiguration {
         }
         if let streams = try values.integer("max.streams", in: 1...1_000_000) { maximumStreams = streams }
         if let viewers = try values.integer("max.ops.viewers", in: 0...1_000) { maximumOpsViewers = viewers }
+        if let cohorts = values.string("driver.cohorts") {
+            let labels = cohorts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+            guard labels.count <= 16, labels.allSatisfy(Caller.isValidCohort),
+                Set(labels).count == labels.count, !labels.contains("none"), !labels.contains("other")
+            else {
+                throw values.error(
+                    "driver.cohorts",
+                    "must be up to 16 distinct labels of a-z, 0-9, '_' or '-' (not none or other), comma-separated"
+                )
+            }
+            driverCohorts = labels
+        }
         if let drivers = try values.integer("max.drivers", in: 1...100_000_000) { dispatch.maximumDrivers = drivers }
         if let rides = try values.integer("max.open.rides", in: 1...100_000_000) { dispatch.maximumOpenRides = rides }
         if let deadline = try values.integer("command.deadline.ms", in: 100...60_000) {

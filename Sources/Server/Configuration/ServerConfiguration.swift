@@ -51,6 +51,9 @@ struct ServerConfiguration: Sendable, Equatable {
     var maximumStreams = 16_000
     /// The most operators' console streams (`GET /v1/ops/stream`) open at once (`MAX_OPS_VIEWERS`).
     var maximumOpsViewers = 8
+    /// The driver cohorts the fairness metrics tell apart (`DRIVER_COHORTS`), from the drivers' tokens'
+    /// `cohort` claim; a driver whose token names another is counted as `other`, one without as `none`.
+    var driverCohorts: [String] = []
     /// How long a connection may stay unwritable (its client not reading) before it is closed
     /// (`WRITE_TIMEOUT_SECONDS`).
     var writeTimeout = Duration.seconds(30)
@@ -163,6 +166,11 @@ struct ServerConfiguration: Sendable, Equatable {
         Option("max.connections", "16000", "The most HTTP connections and driver channels open at once."),
         Option("max.streams", "16000", "The most event streams and driver channels open at once (2 per caller)."),
         Option("max.ops.viewers", "8", "The most operators' console streams (/v1/ops/stream) open at once."),
+        Option(
+            "driver.cohorts",
+            "",
+            "Comma-separated cohort labels (token claim `cohort`) the fairness metrics tell apart; at most 16."
+        ),
         Option(
             "write.timeout.seconds",
             "30",

@@ -36,6 +36,7 @@ enum Subject: Hashable, Sendable {
 final class Credentials: Sendable {
     private let keys: JWTKeyCollection?
     private let minted = Mutex<[Subject: String]>([:])
+    private let cohorts = Mutex<[String: String]>([:])
     /// How long each token is valid.
     let lifetime: TimeInterval
 
@@ -76,11 +77,14 @@ final class Credentials: Sendable {
         guard let keys else { return nil }
         if let token = cached(subject) { return token }
         let now = Date()
+        let cohort: String? =
+            if case .driver(let id) = subject { cohorts.withLock { $0[id] } } else { nil }
         let claims = LoadTestClaims(
             sub: SubjectClaim(value: subject.id),
             role: subject.role,
             exp: ExpirationClaim(value: now.addingTimeInterval(lifetime)),
-            iat: IssuedAtClaim(value: now)
+            iat: IssuedAtClaim(value: now),
+            cohort: cohort
         )
         // HS256 signing of our own claims cannot fail; a failure would show as 401s in the run.
         guard let token = try? await keys.sign(claims) else { return nil }
@@ -92,6 +96,11 @@ final class Credentials: Sendable {
     /// A token minted before, for the paths that cannot wait (nil when none was).
     func cached(_ subject: Subject) -> String? {
         minted.withLock { $0[subject] }
+    }
+
+    /// Names each driver's cohort in the tokens minted from now on (`Scenario.cohorts`).
+    func assign(cohorts: [String: String]) {
+        self.cohorts.withLock { $0 = cohorts }
     }
 
     /// Forgets the tokens minted so far (the abuse test mints 100,000 it never uses again).
@@ -112,6 +121,8 @@ struct LoadTestClaims: JWTPayload {
     var role: String
     var exp: ExpirationClaim
     var iat: IssuedAtClaim
+    /// A driver's cohort, for the server's fairness metrics.
+    var cohort: String?
 
     func verify(using algorithm: some JWTAlgorithm) throws {
         try exp.verifyNotExpired()

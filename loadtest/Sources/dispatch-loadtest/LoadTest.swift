@@ -77,8 +77,12 @@ final class LoadTest: Sendable {
 
     /// Mints every simulated driver's token before the run (riders' are minted as they appear).
     func prepareTokens() async {
-        let drivers = world.withLock { $0.fleet.drivers.map(\.id) }
-        await client.credentials.prepare(drivers.map { .driver($0) })
+        let drivers = world.withLock { $0.fleet.drivers }
+        // Each driver's token names its cohort, as an identity provider's would.
+        client.credentials.assign(
+            cohorts: Dictionary(uniqueKeysWithValues: drivers.compactMap { d in d.cohort.map { (d.id, $0) } })
+        )
+        await client.credentials.prepare(drivers.map { .driver($0.id) })
     }
 
     /// Seconds since the run started (the fleet's clock; the first request goes out at the warm-up's end).
@@ -166,13 +170,14 @@ final class LoadTest: Sendable {
         }
         let waits = client.waits + firehose.waits
         let retries = client.retries
-        let (recorder, report, matching) = world.withLock { world in
+        let (recorder, report, matching, fairness) = world.withLock { world in
             world.recorder.count(.generatorWaits, waits)
             if retries > 0 { world.recorder.count(.retried, retries) }
             return (
                 world.recorder,
                 world.consistency.verify(server: server, offersWhileBusy: world.fleet.offersWhileBusy),
-                world.matching.isEmpty ? "unknown" : world.matching
+                world.matching.isEmpty ? "unknown" : world.matching,
+                FairnessSummary(fleet: world.fleet, hours: sendingStopped / 3_600)
             )
         }
         await client.shutdown()
@@ -187,7 +192,8 @@ final class LoadTest: Sendable {
             consistency: report,
             server: usage.withLock { $0.windows(scenario: scenario) },
             generatorCPU: generatorCPU,
-            interruptedAfter: trap.isInterrupted ? sendingStopped : nil
+            interruptedAfter: trap.isInterrupted ? sendingStopped : nil,
+            fairness: fairness
         )
         return (result, recorder)
     }

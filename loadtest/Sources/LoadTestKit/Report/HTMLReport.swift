@@ -137,6 +137,28 @@ public enum HTMLReport {
         return html
     }
 
+    /// Who got the rides in each run: offers and trips per driver-hour by cohort, and the Gini
+    /// coefficients across drivers.
+    static func fairness(labels: [String], results: [RunResult]) -> String {
+        let withFigures = zip(labels, results).compactMap { label, result in result.fairness.map { (label, $0) } }
+        guard !withFigures.isEmpty else { return "" }
+        var html = "<h2>Fairness</h2>\n<table><tr><th>run</th><th>cohort</th><th>drivers</th>"
+        html += "<th>mean accept</th><th>offers per driver-hour</th><th>trips per driver-hour</th>"
+        html += "<th>Gini of offers</th><th>Gini of trips</th></tr>\n"
+        for (label, fairness) in withFigures {
+            for cohort in fairness.cohorts {
+                html += "<tr><td>\(SVGChart.escape(label))</td><td>\(SVGChart.escape(cohort.name))</td>"
+                html +=
+                    "<td>\(cohort.drivers)</td><td>\(SummaryTable.format(100 * cohort.meanAcceptProbability, 0)) %</td>"
+                html += "<td>\(SummaryTable.format(cohort.offersPerDriverHour, 1))</td>"
+                html += "<td>\(SummaryTable.format(cohort.tripsPerDriverHour, 1))</td>"
+                html += "<td>\(fairness.offerGini.map { SummaryTable.format($0, 3) } ?? "")</td>"
+                html += "<td>\(fairness.tripGini.map { SummaryTable.format($0, 3) } ?? "")</td></tr>\n"
+            }
+        }
+        return html + "</table>\n"
+    }
+
     /// Greedy against batch, or one ranking against another (any runs side by side): latency, pickup
     /// distance and ETA, and dispatch as riders feel it.
     static func comparison(_ results: [RunResult]) -> String {
@@ -163,6 +185,7 @@ public enum HTMLReport {
                 "<td>\(result.count(.matched))</td><td>\(result.count(.unfulfilled))</td><td>\(result.errorCount)</td></tr>\n"
         }
         html += "</table>\n"
+        html += fairness(labels: labels, results: results)
         html += SVGChart.bars(
             groups: ["match p50 (ms)", "match p99 (ms)"],
             series: zip(labels, results).enumerated().map { i, run in

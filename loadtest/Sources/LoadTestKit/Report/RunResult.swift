@@ -108,6 +108,8 @@ public struct RunResult: Codable, Sendable {
     public var pickupDistance: MeasureSummary
     /// The accepted drivers' ETAs to their pickups, in seconds (absent in results written before).
     public var pickupETA: MeasureSummary?
+    /// Offers and trips by driver cohort and across drivers (absent in results written before).
+    public var fairness: FairnessSummary?
     /// How late the client itself sent requests against their schedule (its own overload).
     public var schedulerLag: MeasureSummary
     public var endpoints: [String: MeasureSummary]
@@ -147,8 +149,10 @@ public struct RunResult: Codable, Sendable {
         consistency: ConsistencyCheck.Report,
         server: [ServerUsage],
         generatorCPU: Double? = nil,
-        interruptedAfter: Double? = nil
+        interruptedAfter: Double? = nil,
+        fairness: FairnessSummary? = nil
     ) {
+        self.fairness = fairness
         self.scenario = scenario
         self.target = target
         self.matching = matching

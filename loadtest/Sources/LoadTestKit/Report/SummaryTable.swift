@@ -61,6 +61,7 @@ public enum SummaryTable {
                 + "\(format(100 * Double(result.count(.offersDeclined)) / Double(max(offers, 1)), 1)) % declined, "
                 + "\(format(100 * Double(result.count(.offersIgnored)) / Double(max(offers, 1)), 1)) % expired"
         )
+        if let fairness = result.fairness { lines.append(fairness.line) }
         if let rate = result.sustainableRate {
             lines.append(
                 "peak: highest rate with p99 match latency ≤ \(format(result.scenario.objectiveP99MatchMs, 0)) ms "

@@ -21,6 +21,19 @@ public struct Scenario: Codable, Equatable, Sendable {
         }
     }
 
+    /// A share of the fleet whose tokens name a cohort (a fleet, a franchise), for the fairness figures.
+    public struct Cohort: Codable, Equatable, Sendable {
+        public var name: String
+        /// The share of drivers in it, 0…1; the shares of all cohorts add up to at most 1, and the
+        /// drivers left over carry no cohort.
+        public var share: Double
+
+        public init(name: String, share: Double) {
+            self.name = name
+            self.share = share
+        }
+    }
+
     /// A place where demand concentrates (a station, a nightlife district).
     public struct Hotspot: Codable, Equatable, Sendable {
         public var name: String
@@ -87,6 +100,9 @@ public struct Scenario: Codable, Equatable, Sendable {
     /// `acceptProbability` ± this (kept within 0.02...1), so some drivers accept most offers and
     /// some few; 0: every driver the same. The fleet's mean stays `acceptProbability` unless clamped.
     public var acceptProbabilitySpread = 0.0
+    /// Driver cohorts named in the drivers' tokens (the server's `DRIVER_COHORTS`); the report gives
+    /// offers and trips per driver-hour by cohort. Drawn from a generator of their own.
+    public var cohorts: [Cohort]? = nil
     /// Of the offers not accepted, the share declined outright (the rest expire unanswered).
     public var declineShare = 0.7
     /// A driver thinks a uniformly drawn time in this range before it answers an offer.

@@ -162,6 +162,19 @@ public enum ScenarioLoader {
         try require(scenario.rateProfile.peakRate > 0 || scenario.drivers > 0, "the scenario does nothing")
         try require(scenario.objectiveP99MatchMs > 0, "objectiveP99MatchMs must be positive")
         try require(scenario.httpConnections >= 1, "httpConnections must be ≥ 1")
+        let cohorts = scenario.cohorts ?? []
+        try require(
+            cohorts.allSatisfy { (0...1).contains($0.share) } && cohorts.map(\.share).reduce(0, +) <= 1 + 1e-9,
+            "cohorts: each share within 0…1, together at most 1"
+        )
+        try require(
+            cohorts.allSatisfy {
+                !$0.name.isEmpty && $0.name.count <= 32
+                    && $0.name.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_" }
+            }
+                && Set(cohorts.map(\.name)).count == cohorts.count,
+            "cohorts: distinct names of 1-32 of a-z, 0-9, '_' or '-'"
+        )
         for hotspot in scenario.hotspots {
             try require(
                 hotspot.radiusMeters > 0 && hotspot.weight > 0,

@@ -79,6 +79,18 @@ public struct Fleet: Sendable {
             let drawn = spread > 0 ? habits.uniform(-spread...spread) : 0
             drivers[index].acceptProbability = min(1, max(0.02, scenario.acceptProbability + drawn))
         }
+        // Cohorts from a generator of their own, too.
+        var cohortDraws = SplitMix64(seed: scenario.seed &+ 0xC0_4027)
+        for index in drivers.indices {
+            var draw = cohortDraws.unit()
+            for cohort in scenario.cohorts ?? [] {
+                if draw < cohort.share {
+                    drivers[index].cohort = cohort.name
+                    break
+                }
+                draw -= cohort.share
+            }
+        }
         self.drivers = drivers
         indexByID = Dictionary(uniqueKeysWithValues: drivers.enumerated().map { ($1.id, $0) })
         reports = Heap(drivers.indices.map { Deadline(at: drivers[$0].nextReportAt, index: $0) })
@@ -169,6 +181,7 @@ public struct Fleet: Sendable {
             drivers[index].phase = .roaming
         }
         guard drivers[index].phase == .roaming else { return false }
+        drivers[index].offers += 1
         move(index, to: now)
         let answer: OfferAnswer =
             random.chance(drivers[index].acceptProbability)
@@ -200,6 +213,7 @@ public struct Fleet: Sendable {
             drivers[index].phase = .roaming
             return
         }
+        if call == .complete { drivers[index].trips += 1 }
         switch (call, drivers[index].phase) {
         case (.accept, .considering(let offer, _, _)):
             let distance = drivers[index].position.distance(to: offer.pickup).value

@@ -74,6 +74,11 @@ public struct SimDriver: Equatable, Sendable {
     public var lastAnsweredRide: String?
     /// This driver's chance of accepting an offer (`Scenario.acceptProbabilitySpread`).
     public var acceptProbability = 1.0
+    /// The cohort its token names (`Scenario.cohorts`), if any.
+    public var cohort: String?
+    /// Offers it took up, and trips it completed: the fairness figures.
+    public var offers = 0
+    public var trips = 0
 
     /// - Parameter firstPollAt: When a polling driver first asks for an offer (after its first report,
     ///   or the server does not know it yet).
