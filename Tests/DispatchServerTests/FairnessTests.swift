@@ -116,6 +116,12 @@ struct FairnessTests {
         #expect(abs((ledger.drivers[a]?.offers ?? 0) - 1.5) < 1e-9)
         ledger.forget([a, c])
         #expect(ledger.drivers.keys.map(\.rawValue) == ["b"])
+        // A flood forgotten gives its memory back.
+        let flood = try (0..<20_000).map { try DriverID("flood-\($0)") }
+        ledger.worked(flood, seconds: 10)
+        ledger.forget(flood)
+        #expect(ledger.drivers.count == 1)
+        #expect(ledger.drivers.capacity < 2_048)
     }
 
     @Test("over HTTP: offers, trips and time at work are counted by the cohort in each driver's token")

@@ -341,6 +341,14 @@ struct ServerConfiguration: Sendable, Equatable {
             )
             lines.append("      \(option.summary)")
         }
+        lines += [
+            "",
+            "Subcommands:",
+            "  dispatch-server token --sub ID --role rider|driver|ops [--ttl 1h] [--cohort LABEL]",
+            "      Prints a development token signed with AUTH_SECRET (or AUTH_SECRET_FILE).",
+            "  dispatch-server replay [--ride ID] [--since TIME] [--limit N] [--verbose]",
+            "      Re-runs the stored dispatch decisions from DATABASE_URL; exits 1 if one differs (--help).",
+        ]
         return lines.joined(separator: "\n")
     }
 }

@@ -89,6 +89,12 @@ struct FairnessLedger: Sendable {
     /// Forgets drivers: those the dispatcher forgot.
     mutating func forget(_ ids: some Sequence<DriverID>) {
         for id in ids { drivers[id] = nil }
+        // A dictionary keeps its capacity: after a flood of drivers is forgotten, give the memory back.
+        if drivers.capacity > 4 * drivers.count + 1_024 {
+            var kept = [DriverID: (offers: Double, work: Double)](minimumCapacity: drivers.count)
+            for (id, figures) in drivers { kept[id] = figures }
+            drivers = kept
+        }
     }
 
     /// The Gini coefficient of offers per hour at work across the drivers who worked at least
