@@ -141,7 +141,7 @@ func buildApplication(
         configuration: configuration.auth,
         clock: dependencies.clock,
         logger: logger,
-        verified: { cohorts.note($0) }
+        verified: { cohorts.note($0, cohort: $1) }
     )
     let limiter = RateLimiter(policy: configuration.rateLimits, clock: dependencies.clock)
     let streams = StreamLimits(total: configuration.maximumStreams)

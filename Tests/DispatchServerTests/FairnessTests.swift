@@ -105,8 +105,11 @@ struct FairnessTests {
         settings.minimumWorkSeconds = 300
         var ledger = FairnessLedger(settings: settings)
         let (a, b, c) = (try DriverID("a"), try DriverID("b"), try DriverID("c"))
-        ledger.worked([a, b], seconds: 600)
-        ledger.worked([c], seconds: 100)
+        // Followed from their second tick at work: the first only notes them.
+        ledger.worked([a, b, c], seconds: 0)
+        #expect(ledger.drivers.isEmpty)
+        ledger.worked([a, b, c], seconds: 100)
+        ledger.worked([a, b], seconds: 500)
         for _ in 0..<3 { _ = ledger.offered(try offer(to: "a", among: [])) { _ in 3 } }
         _ = ledger.offered(try offer(to: "b", among: [])) { _ in 3 }
         _ = ledger.offered(try offer(to: "c", among: [])) { _ in 3 }
@@ -116,9 +119,13 @@ struct FairnessTests {
         #expect(abs((ledger.drivers[a]?.offers ?? 0) - 1.5) < 1e-9)
         ledger.forget([a, c])
         #expect(ledger.drivers.keys.map(\.rawValue) == ["b"])
-        // A flood forgotten gives its memory back.
+        // A flood of drivers seen at one tick leaves no entries; seen at two, they are given back
+        // once forgotten, memory included.
         let flood = try (0..<20_000).map { try DriverID("flood-\($0)") }
         ledger.worked(flood, seconds: 10)
+        #expect(ledger.drivers.count == 1)
+        ledger.worked(flood, seconds: 10)
+        #expect(ledger.drivers.count == 20_001)
         ledger.forget(flood)
         #expect(ledger.drivers.count == 1)
         #expect(ledger.drivers.capacity < 2_048)

@@ -20,18 +20,14 @@ struct Caller: Sendable, Equatable {
     let expiresAt: Date
     /// The token's `nbf`, if it had one: the caller is not trusted before it.
     let notBefore: Date?
-    /// The token's `cohort`, if it had one: the driver's fleet or franchise, for the fairness metrics.
-    let cohort: String?
-
-    init(subject: String, role: Role, expiresAt: Date, notBefore: Date? = nil, cohort: String? = nil) {
+    init(subject: String, role: Role, expiresAt: Date, notBefore: Date? = nil) {
         self.subject = subject
         self.role = role
         self.expiresAt = expiresAt
         self.notBefore = notBefore
-        self.cohort = cohort
     }
 
-    /// Whether a cohort label is well formed: 1-32 characters of a-z, 0-9, '_' or '-'.
+    /// Whether a cohort label (a token's `cohort` claim: a driver's fleet or franchise) is well formed: 1-32 characters of a-z, 0-9, '_' or '-'.
     static func isValidCohort(_ label: String) -> Bool {
         (1...32).contains(label.utf8.count)
             && label.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 95 || $0 == 45 }

@@ -15,11 +15,12 @@ final class DriverCohorts: Sendable {
         self.capacity = capacity
     }
 
-    /// Notes a freshly verified caller's cohort, if it is a driver.
-    func note(_ caller: Caller) {
-        guard let driver = caller.driverID else { return }
+    /// Notes a freshly verified caller's cohort (its token's claim), if it is a driver.
+    func note(_ caller: Caller, cohort: String?) {
+        // The common case costs a lock and nothing more: no cohort, and none noted before.
+        guard caller.role == .driver, cohort != nil || !isEmpty, let driver = caller.driverID else { return }
         labels.withLock { labels in
-            guard let cohort = caller.cohort else {
+            guard let cohort else {
                 labels[driver] = nil
                 return
             }
@@ -44,4 +45,7 @@ final class DriverCohorts: Sendable {
     }
 
     var count: Int { labels.withLock { $0.count } }
+
+    /// Whether no token has named a cohort (or all such tokens have expired).
+    var isEmpty: Bool { labels.withLock { $0.isEmpty } }
 }

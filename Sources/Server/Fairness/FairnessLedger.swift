@@ -37,6 +37,8 @@ struct FairnessLedger: Sendable {
 
     /// Each driver's offers and seconds at work, both decayed with `halfLife`.
     private(set) var drivers: [DriverID: (offers: Double, work: Double)] = [:]
+    /// The drivers at work at the last tick.
+    private var lastWorking: Set<DriverID> = []
 
     init(settings: Settings) {
         self.settings = settings
@@ -76,14 +78,26 @@ struct FairnessLedger: Sendable {
         }
     }
 
-    /// Decays everything by `seconds` and adds them to the working drivers' time.
+    /// Decays everything by `seconds` and adds them to the working drivers' time. A driver is
+    /// followed from its second tick at work on (or its first offer): one that reported once and went
+    /// silent, as a flood of fake drivers does, leaves nothing behind once the next tick has passed.
     mutating func worked(_ working: [DriverID], seconds: Double) {
         let factor = pow(0.5, seconds / settings.halfLife.timeInterval)
         for id in drivers.keys {
             drivers[id]?.offers *= factor
             drivers[id]?.work *= factor
         }
-        for id in working { drivers[id, default: (0, 0)].work += seconds }
+        var seen = Set<DriverID>(minimumCapacity: working.count)
+        for id in working {
+            seen.insert(id)
+            if drivers[id] != nil || lastWorking.contains(id) { drivers[id, default: (0, 0)].work += seconds }
+        }
+        lastWorking = seen
+    }
+
+    /// The followed drivers not at work at the last tick.
+    var idle: [DriverID] {
+        drivers.keys.filter { !lastWorking.contains($0) }
     }
 
     /// Forgets drivers: those the dispatcher forgot.

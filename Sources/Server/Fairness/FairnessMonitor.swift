@@ -98,13 +98,17 @@ final class FairnessMonitor: DispatchEventSink {
             return last.map { max(0, now.timeIntervalSince($0)) } ?? 0
         }
         let working = dispatcher.workingDrivers()
-        let named = cohorts.cohorts(of: working, now: now)
+        // (No token has named a cohort: every driver counts as `none`, without a lookup each.)
+        let named = cohorts.isEmpty ? [] : cohorts.cohorts(of: working, now: now)
         let (counts, idle, coefficient) = ledger.withLock { ledger -> ([Int], [DriverID], Double?) in
             var counts = Array(repeating: 0, count: ledger.labels.count)
-            for cohort in named { counts[index(cohort)] += 1 }
+            if named.isEmpty {
+                counts[noneIndex] = working.count
+            } else {
+                for cohort in named { counts[index(cohort)] += 1 }
+            }
             ledger.worked(working, seconds: seconds)
-            let busy = Set(working)
-            return (counts, ledger.drivers.keys.filter { !busy.contains($0) }, ledger.gini)
+            return (counts, ledger.idle, ledger.gini)
         }
         if !idle.isEmpty {
             let forgotten = dispatcher.unknownDrivers(among: idle)
